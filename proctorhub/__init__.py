@@ -1,0 +1,40 @@
+"""proctorhub: a proctoring hub between learning platforms and online-proctoring vendors."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from pyramid.config import Configurator
+
+try:
+    __version__ = version("proctorhub")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+
+def main(global_config, **settings):
+    """The WSGI application (``paste.app_factory``)."""
+    with Configurator(settings=settings) as config:
+        # Typed settings on the registry, read once; environment overrides for secrets.
+        config.include(".settings")
+        # Server-rendered pages: the home page, error pages, the staff admin, LTI forms.
+        config.include("pyramid_jinja2")
+        config.add_jinja2_renderer(".jinja2")
+        # Where a resource has both, programs (no Accept, or */*) get JSON; browsers ask for HTML.
+        config.add_accept_view_order("application/json", weighs_more_than="text/html")
+        # Engine, request.dbsession, one transaction per request, retries on lost races.
+        config.include(".models")
+        # Bearer API tokens and staff sessions; ACLs on resources decide.
+        config.include(".security")
+        # Exception views (the one error shape) and the body-size limit.
+        config.include(".errors")
+        # Vendor plugins, loaded through stevedore; a broken one stops start-up here.
+        config.include(".backends")
+        # GET /: what this service is and where its parts are.
+        config.include(".home")
+        # LMS API: attempts.
+        config.include(".api", route_prefix="/api/v1")
+        # Vendor review callbacks.
+        config.include(".reviews", route_prefix="/api/v1")
+        # Staff admin (traversal under /admin).
+        config.include(".admin")
+        config.scan()
+    return config.make_wsgi_app()

@@ -1,0 +1,5 @@
+"""Staff admin (traversal under /admin)."""
+
+
+def includeme(config):
+    pass

@@ -1,0 +1,22 @@
+"""The LMS API under ``/api/v1`` (bearer token with the ``lms`` role)."""
+
+from pyramid.authorization import ALL_PERMISSIONS, Allow
+
+from ..security import Permission, role_principal
+
+
+class ApiRoot:
+    """The context of every LMS API route: LMS tokens use it, admins may too."""
+
+    __acl__ = [
+        (Allow, role_principal("lms"), Permission.lms),
+        (Allow, role_principal("admin"), ALL_PERMISSIONS),
+    ]
+
+    def __init__(self, request):
+        self.request = request
+
+
+def includeme(config):
+    config.add_route("api.attempts", "/attempts", factory=ApiRoot)
+    config.add_route("api.attempt", "/attempts/{attempt_code}", factory=ApiRoot)

@@ -1,0 +1,1 @@
+"""Exams and attempts: finding, creating, archiving, and moving attempts through their lifecycle."""

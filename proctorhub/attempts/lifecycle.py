@@ -1,0 +1,62 @@
+"""Attempt status changes (DESIGN.md section 3), each recorded as an event."""
+
+from __future__ import annotations
+
+from ..errors import Conflict
+from ..models import COMPLETED_STATUSES, Attempt, AttemptStatus, Event, EventKind, utcnow
+
+S = AttemptStatus
+
+# Moves among the incomplete statuses; any incomplete status may also move to a completed one.
+INCOMPLETE_MOVES = {
+    S.created: {S.ready_to_start, S.started},
+    S.ready_to_start: {S.ready_to_start, S.started},
+    S.started: {S.paused},
+    S.paused: {S.started},
+}
+
+
+def can_move(old: str, new: str) -> bool:
+    old, new = AttemptStatus(old), AttemptStatus(new)
+    if old == new:
+        return True
+    if new in COMPLETED_STATUSES:
+        # A completed attempt only moves among completed statuses; terminated is final.
+        return old != S.terminated
+    if old in COMPLETED_STATUSES:
+        return False
+    return new in INCOMPLETE_MOVES.get(old, set())
+
+
+def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str) -> bool:
+    """Move ``attempt`` to ``new``; return whether its status changed.
+
+    Raises ``Conflict`` (409 ``invalid_status_change``) for a move the lifecycle forbids.
+    """
+    new = AttemptStatus(new)
+    old = attempt.status
+    if old == new.value:
+        return False
+    if not can_move(old, new):
+        raise Conflict(
+            f"the attempt is {old}; it cannot become {new.value}",
+            code="invalid_status_change",
+            details={"from": old, "to": new.value},
+        )
+    now = utcnow()
+    attempt.status = new.value
+    if new == S.started and attempt.started_at is None:
+        attempt.started_at = now
+    if new == S.submitted:
+        attempt.submitted_at = now
+    if new in COMPLETED_STATUSES and new != S.submitted:
+        attempt.completed_at = now
+    dbsession.add(
+        Event(
+            kind=EventKind.attempt_status_changed.value,
+            attempt_id=attempt.id,
+            attempt_code=attempt.attempt_code,
+            payload={"from": old, "to": new.value, "reason": reason},
+        )
+    )
+    return True

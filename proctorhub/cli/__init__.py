@@ -1,0 +1,40 @@
+"""The ``proctorhub`` command line. Every command takes the ini file as its first argument.
+
+    proctorhub initdb INI
+    proctorhub token create INI --role admin|reviewer|lms [--name NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import initdb, tokens
+
+COMMAND_MODULES = [initdb, tokens]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="proctorhub",
+        description="Operate a proctorhub installation. Every command takes the ini file "
+        "(development.ini, production.ini) as its first argument.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except CommandError as exc:
+        print(f"proctorhub {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+class CommandError(Exception):
+    """A refusal printed on standard error; the command exits with status 2."""

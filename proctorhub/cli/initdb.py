@@ -1,0 +1,38 @@
+"""``proctorhub initdb INI``: create or migrate the database to the newest schema."""
+
+from __future__ import annotations
+
+from ..migrations import current_revision, upgrade_to_head
+from .common import add_ini_argument, open_engine
+
+# Steps run after the schema is at head (e.g. making the first platform key); each takes
+# the engine and is idempotent.
+AFTER_MIGRATE = []
+
+
+def register(commands) -> None:
+    parser = commands.add_parser(
+        "initdb",
+        help="create or migrate the database to the newest schema (safe to run again)",
+        description="Create the database schema, or migrate it to the newest revision. "
+        "Running it again on an up-to-date database changes nothing.",
+    )
+    add_ini_argument(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    engine = open_engine(args.ini)
+    try:
+        before = current_revision(engine)
+        upgrade_to_head(engine)
+        after = current_revision(engine)
+        for step in AFTER_MIGRATE:
+            step(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"database already at revision {after}")
+    else:
+        print(f"database migrated from {before or 'empty'} to {after}")
+    return 0

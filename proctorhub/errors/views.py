@@ -1,0 +1,110 @@
+"""Exception views: the only place error responses are made.
+
+Programs get ``{"error": {...}}``; a browser asking for HTML gets a page carrying the same
+status and code. API routes always answer JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.renderers import render_to_response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import IntegrityError
+
+from . import Conflict, Forbidden, NotFound, ProctorhubError, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def wants_html(request) -> bool:
+    if request.path.startswith("/api/"):
+        return False
+    best = request.accept.best_match(["application/json", "text/html"], default_match="application/json")
+    return best == "text/html"
+
+
+def render_error(error: ProctorhubError, request):
+    if wants_html(request):
+        response = render_to_response(
+            "proctorhub:templates/error.jinja2", {"error": error}, request=request
+        )
+    else:
+        response = request.response
+        response.json_body = error.as_json()
+        response.content_type = "application/json"
+    response.status_int = error.status
+    if error.status == 401 and request.path.startswith("/api/"):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="proctorhub"'
+    return response
+
+
+@exception_view_config(ProctorhubError)
+def proctorhub_error(exc, request):
+    return render_error(exc, request)
+
+
+@forbidden_view_config()
+def forbidden(exc, request):
+    if request.identity is None:
+        signin = getattr(request.registry, "signin_route", None)
+        if signin and wants_html(request):
+            return HTTPFound(request.route_url(signin, _query={"next": request.path_qs}))
+        message = getattr(request, "authentication_problem", None) or "sign in or send a bearer API token"
+        return render_error(Unauthenticated(message), request)
+    return render_error(
+        Forbidden(f"your role may not {getattr(exc.result, 'permission', 'do this')} here",
+                  details={"permission": str(getattr(exc.result, "permission", ""))}),
+        request,
+    )
+
+
+@notfound_view_config()
+def not_found(exc, request):
+    return render_error(NotFound(f"nothing is at {request.path}"), request)
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc, request):
+    if isinstance(exc, HTTPNotFound | HTTPForbidden):  # pragma: no cover - handled above
+        raise exc
+    if exc.status_int < 400:
+        return exc
+    code = HTTP_CODES.get(exc.status_int, "http_error")
+    return render_error(ProctorhubError(exc.detail or exc.explanation, code=code, status=exc.status_int), request)
+
+
+@exception_view_config(IntegrityError)
+def lost_race(exc, request):
+    # Reached only when every retry lost the same race (see models.retry.flush_or_retry).
+    log.warning("integrity error after retries on %s %s: %s", request.method, request.path, exc.orig)
+    return render_error(
+        Conflict("another request changed the same record at the same moment; send this one again",
+                 code="concurrent_update"),
+        request,
+    )
+
+
+@exception_view_config(Exception)
+def unexpected_error(exc, request):
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    error = ProctorhubError("an unexpected error occurred; it has been logged", code="internal_error",
+                            status=500)
+    return render_error(error, request)
+
+
+def includeme(config):
+    pass

@@ -1,0 +1,70 @@
+"""The database: engine, sessions bound to the request's transaction, and every model."""
+
+from __future__ import annotations
+
+import sqlalchemy
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config
+from sqlalchemy.orm import configure_mappers, sessionmaker
+
+from .attempt import COMPLETED_STATUSES, Attempt, AttemptStatus  # noqa: F401
+from .configuration import ToolConfiguration  # noqa: F401
+from .event import Event, EventKind  # noqa: F401
+from .exam import Exam  # noqa: F401
+from .meta import Base, metadata, utcnow  # noqa: F401
+from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
+from .staff import ApiToken, Role, StaffUser, hash_token  # noqa: F401
+
+configure_mappers()
+
+
+def _tune_sqlite(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the one writer; the busy timeout makes concurrent
+    # writers (several waitress threads or processes) queue instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def get_engine(settings, prefix="sqlalchemy."):
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+        sqlalchemy.event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def get_session_factory(engine):
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session joined to ``transaction_manager``: it commits or aborts with the request."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    settings = config.get_settings()
+    # The transaction manager belongs to the request, so a retried request starts clean.
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # One transaction per request: a failed request leaves no partial rows.
+    config.include("pyramid_tm")
+    # Re-run a request whose transaction lost a race (serialization failure, or a
+    # unique-constraint race that a view marks as retryable): each attempt is a fresh transaction.
+    settings.setdefault("retry.attempts", "3")
+    config.include("pyramid_retry")
+
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbengine"] = engine
+    config.registry["dbsession_factory"] = session_factory
+
+    config.add_request_method(
+        lambda request: get_tm_session(session_factory, request.tm, request=request),
+        "dbsession",
+        reify=True,
+    )

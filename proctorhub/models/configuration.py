@@ -1,0 +1,36 @@
+"""Tool configurations: one LTI tool registration each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .meta import Base, JSONType, UTCDateTime, utcnow
+
+
+def new_client_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ToolConfiguration(Base):
+    __tablename__ = "tool_configuration"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Issued by proctorhub, never chosen by the tool.
+    client_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_client_id)
+    deployment_id: Mapped[str] = mapped_column(String(255), default="1")
+    oidc_login_url: Mapped[str | None] = mapped_column(String(2048))
+    launch_url: Mapped[str | None] = mapped_column(String(2048))
+    # Exact strings; a redirect_uri is accepted only when equal to one of them.
+    redirect_uris: Mapped[list] = mapped_column(JSONType, default=list)
+    jwks_url: Mapped[str | None] = mapped_column(String(2048))
+    public_key_pem: Mapped[str | None] = mapped_column(Text)
+    proctoring_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    acs_actions: Mapped[list] = mapped_column(JSONType, default=list)
+    backend: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,51 @@
+"""Staff users and API tokens: the people and programs that call proctorhub."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .meta import Base, JSONType, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    reviewer = "reviewer"
+    lms = "lms"
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    # Context (course) ids a reviewer may see; admins see everything.
+    courses: Mapped[list] = mapped_column(JSONType, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random strings, so a plain SHA-256 is enough to make a stolen
+    # table useless; a slow password hash would only slow every API call.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    staff_user: Mapped[StaffUser | None] = relationship(lazy="joined")

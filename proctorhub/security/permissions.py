@@ -1,0 +1,29 @@
+"""Permissions: every view names one of these."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Permission(enum.StrEnum):
+    # LMS API: attempts and launches.
+    lms = "lms"
+    # A vendor posting a review; the backend authenticates it (signature) in the view.
+    submit_review = "submit_review"
+    # Staff admin.
+    view_admin = "view_admin"
+    view_review = "view_review"
+    decide_review = "decide_review"
+    view_exam = "view_exam"
+    edit_exam = "edit_exam"
+    view_attempt = "view_attempt"
+    manage_configurations = "manage_configurations"
+    view_backends = "view_backends"
+
+
+def role_principal(role: str) -> str:
+    return f"role:{role}"
+
+
+def course_principal(context_id: str) -> str:
+    return f"course:{context_id}"

@@ -1,0 +1,110 @@
+"""The Pyramid 2 security policy: who is calling, and what the resource's ACL lets them do.
+
+Programs authenticate with ``Authorization: Bearer <token>`` (only the token's hash is stored).
+Staff in a browser authenticate with the signed session cookie (``staff_user_id`` in the session).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.interfaces import ISessionFactory
+from sqlalchemy import select
+
+from ..models import ApiToken, StaffUser, hash_token
+from .permissions import course_principal, role_principal
+
+SESSION_KEY = "staff_user_id"
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str  # "token" or "staff"
+    id: int
+    role: str
+    name: str
+    courses: tuple[str, ...] = field(default_factory=tuple)
+    staff_user_id: int | None = None
+    email: str | None = None
+
+    @property
+    def userid(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def _token_identity(request, token: str) -> Identity | None:
+    row = request.dbsession.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None:
+        request.authentication_problem = "the bearer token is not recognised or has been revoked"
+        return None
+    staff = row.staff_user
+    return Identity(
+        kind="token",
+        id=row.id,
+        role=row.role,
+        name=row.name,
+        courses=tuple(staff.courses) if staff else (),
+        staff_user_id=staff.id if staff else None,
+        email=staff.email if staff else None,
+    )
+
+
+def _staff_identity(request) -> Identity | None:
+    if request.registry.queryUtility(ISessionFactory) is None:
+        return None  # no session factory configured: token authentication only
+    user_id = request.session.get(SESSION_KEY)
+    if user_id is None:
+        return None
+    staff = request.dbsession.get(StaffUser, user_id)
+    if staff is None:
+        return None
+    return Identity(
+        kind="staff",
+        id=staff.id,
+        role=staff.role,
+        name=staff.name or staff.email,
+        courses=tuple(staff.courses or ()),
+        staff_user_id=staff.id,
+        email=staff.email,
+    )
+
+
+class SecurityPolicy:
+    def __init__(self):
+        self.acl = ACLHelper()
+
+    def identity(self, request) -> Identity | None:
+        authorization = request.authorization
+        if authorization is not None:
+            scheme, token = authorization.authtype, authorization.params
+            if str(scheme).lower() != "bearer" or not isinstance(token, str) or not token.strip():
+                request.authentication_problem = "the Authorization header must read 'Bearer <token>'"
+                return None
+            return _token_identity(request, token.strip())
+        return _staff_identity(request)
+
+    def authenticated_userid(self, request) -> str | None:
+        identity = request.identity
+        return identity.userid if identity else None
+
+    def principals(self, request) -> list[str]:
+        principals = [Everyone]
+        identity = request.identity
+        if identity is not None:
+            principals += [Authenticated, identity.userid, role_principal(identity.role)]
+            principals += [course_principal(c) for c in identity.courses]
+        return principals
+
+    def permits(self, request, context, permission):
+        return self.acl.permits(context, self.principals(request), permission)
+
+    def remember(self, request, userid, **kw):
+        request.session[SESSION_KEY] = userid
+        return []
+
+    def forget(self, request, **kw):
+        request.session.pop(SESSION_KEY, None)
+        return []

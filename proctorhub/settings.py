@@ -1,0 +1,128 @@
+"""Settings, read and coerced once at start-up.
+
+Views never parse setting strings per request: they read the typed ``AppSettings`` on the
+registry (``request.app_settings``). Secrets may come from the environment so that
+``production.ini`` holds none:
+
+- ``PROCTORHUB_DATABASE_URL`` overrides ``sqlalchemy.url``;
+- ``PROCTORHUB_SESSION_SECRET`` overrides ``proctorhub.session_secret``;
+- ``PROCTORHUB_BACKEND_<NAME>_<OPTION>`` overrides ``proctorhub.backend.<name>.<option>``
+  (for example ``PROCTORHUB_BACKEND_SOFTWARESECURE_SECRET``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from pyramid.settings import asbool, aslist
+
+BACKEND_PREFIX = "proctorhub.backend."
+
+DEFAULTS = {
+    "proctorhub.issuer": "http://localhost:6543",
+    "proctorhub.allow_review_updates": "true",
+    "proctorhub.require_failure_second_reviews": "true",
+    "proctorhub.backends": "",
+    "proctorhub.max_body_bytes": str(1024 * 1024),
+    "proctorhub.signature_window_seconds": "300",
+    "proctorhub.lti.leeway_seconds": "60",
+    "proctorhub.lti.launch_ttl_seconds": "600",
+    "proctorhub.lti.id_token_ttl_seconds": "300",
+    "proctorhub.lti.jwks_timeout_seconds": "5",
+    "proctorhub.lti.jwks_cache_seconds": "300",
+    "proctorhub.session_secret": "",
+    "proctorhub.secure_cookies": "false",
+}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or cannot be read; start-up stops with this message."""
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    issuer: str
+    allow_review_updates: bool
+    require_failure_second_reviews: bool
+    backends: tuple[str, ...]
+    backend_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    max_body_bytes: int = 1024 * 1024
+    signature_window_seconds: int = 300
+    lti_leeway_seconds: int = 60
+    launch_ttl_seconds: int = 600
+    id_token_ttl_seconds: int = 300
+    jwks_timeout_seconds: float = 5.0
+    jwks_cache_seconds: int = 300
+    session_secret: str = ""
+    secure_cookies: bool = False
+
+    def options_for(self, backend: str) -> dict[str, str]:
+        return dict(self.backend_options.get(backend, {}))
+
+
+def _env_overrides(settings: dict) -> dict:
+    merged = dict(settings)
+    if os.environ.get("PROCTORHUB_DATABASE_URL"):
+        merged["sqlalchemy.url"] = os.environ["PROCTORHUB_DATABASE_URL"]
+    if os.environ.get("PROCTORHUB_SESSION_SECRET"):
+        merged["proctorhub.session_secret"] = os.environ["PROCTORHUB_SESSION_SECRET"]
+    for key, value in os.environ.items():
+        if key.startswith("PROCTORHUB_BACKEND_") and value:
+            name, _, option = key[len("PROCTORHUB_BACKEND_"):].lower().partition("_")
+            if name and option:
+                merged[f"{BACKEND_PREFIX}{name}.{option}"] = value
+    return merged
+
+
+def _int(settings: dict, key: str, minimum: int = 0) -> int:
+    raw = settings[key]
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{key} must be at least {minimum}, not {value}")
+    return value
+
+
+def parse_settings(raw: dict) -> AppSettings:
+    """Turn the ini's ``[app:main]`` strings (plus environment overrides) into ``AppSettings``."""
+    settings = {**DEFAULTS, **_env_overrides(raw)}
+    backend_options: dict[str, dict[str, str]] = {}
+    for key, value in settings.items():
+        if key.startswith(BACKEND_PREFIX):
+            name, _, option = key[len(BACKEND_PREFIX):].partition(".")
+            if not name or not option:
+                raise SettingsError(f"{key} should read proctorhub.backend.<name>.<option>")
+            backend_options.setdefault(name, {})[option] = str(value)
+    issuer = str(settings["proctorhub.issuer"]).strip().rstrip("/")
+    if not issuer.startswith(("http://", "https://")):
+        raise SettingsError(f"proctorhub.issuer must be an http(s) URL, not {issuer!r}")
+    return AppSettings(
+        issuer=issuer,
+        allow_review_updates=asbool(settings["proctorhub.allow_review_updates"]),
+        require_failure_second_reviews=asbool(settings["proctorhub.require_failure_second_reviews"]),
+        backends=tuple(aslist(settings["proctorhub.backends"])),
+        backend_options=backend_options,
+        max_body_bytes=_int(settings, "proctorhub.max_body_bytes", minimum=1),
+        signature_window_seconds=_int(settings, "proctorhub.signature_window_seconds", minimum=1),
+        lti_leeway_seconds=_int(settings, "proctorhub.lti.leeway_seconds"),
+        launch_ttl_seconds=_int(settings, "proctorhub.lti.launch_ttl_seconds", minimum=1),
+        id_token_ttl_seconds=_int(settings, "proctorhub.lti.id_token_ttl_seconds", minimum=1),
+        jwks_timeout_seconds=float(settings["proctorhub.lti.jwks_timeout_seconds"]),
+        jwks_cache_seconds=_int(settings, "proctorhub.lti.jwks_cache_seconds"),
+        session_secret=str(settings["proctorhub.session_secret"]),
+        secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
+    )
+
+
+def effective_settings(raw: dict) -> dict:
+    """The raw settings with the environment's overrides applied (used for the database URL)."""
+    return _env_overrides(raw)
+
+
+def includeme(config):
+    config.registry.settings.update(effective_settings(config.registry.settings))
+    config.registry.app_settings = parse_settings(config.registry.settings)
+    config.add_request_method(lambda request: request.registry.app_settings, "app_settings", reify=True)
