@@ -19,7 +19,9 @@ class CommentSchema(colander.MappingSchema):
 
     def validator(self, node, value):
         if value["stop"] < value["start"]:
-            raise colander.Invalid(node["stop"], f"stop ({value['stop']}) is before start ({value['start']})")
+            invalid = colander.Invalid(node)
+            invalid["stop"] = f"stop ({value['stop']}) is before start ({value['start']})"
+            raise invalid
 
 
 class CommentsSchema(colander.SequenceSchema):

@@ -1,0 +1,350 @@
+"""POST /api/v1/reviews/{backend}: every behaviour and error of DESIGN.md 5.2 and the section 3 decision."""
+
+import json
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from proctorhub.models import Attempt, Event, Review, ReviewComment, ReviewHistory
+
+from .. import factories as f
+
+SS = "/api/v1/reviews/softwaresecure"
+REST = "/api/v1/reviews/rest"
+
+
+def rows(dbsession, model):
+    dbsession.expire_all()
+    return dbsession.execute(select(model).order_by(model.id)).scalars().all()
+
+
+def count(dbsession, model):
+    dbsession.expire_all()
+    return dbsession.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def status_of(dbsession, attempt):
+    dbsession.expire_all()
+    return dbsession.get(Attempt, attempt.id).status
+
+
+def post(testapp, url, payload, status=200, **sign):
+    backend = url.rsplit("/", 1)[1]
+    body, headers = f.signed(backend, payload, **sign)
+    return testapp.post(url, body, headers=headers, status=status).json
+
+
+def assert_nothing_stored(dbsession):
+    assert count(dbsession, Review) == 0
+    assert count(dbsession, ReviewComment) == 0
+    assert count(dbsession, Event) == 0
+
+
+# -- the SoftwareSecure shape -----------------------------------------------------------------
+
+
+def test_softwaresecure_review_is_stored_with_webcam_then_desktop_comments(testapp, dbsession):
+    attempt = f.attempt(dbsession, external_id="SSI-RECORD-1")
+    answer = post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code, status="Suspicious"))
+    assert answer["status"] == "suspicious" and answer["vendor_status"] == "Suspicious"
+    assert answer["attempt"]["status"] == "second_review_required"
+    comments = rows(dbsession, ReviewComment)
+    assert [(c.start, c.stop, c.duration, c.comment, c.status) for c in comments] == [
+        (10, 20, 10, "Looking away", "Rules Violation"),
+        (100, 105, 5, "Second person", "Suspicious"),
+        (12, 88, 76, "Browsing other websites", "Suspicious"),
+    ]
+    review = rows(dbsession, Review)[0]
+    assert review.backend == "softwaresecure" and review.attempt_code == attempt.attempt_code
+
+
+def test_video_link_is_never_stored_in_clear(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code))
+    review = rows(dbsession, Review)[0]
+    assert review.raw_payload["videoReviewLink"] == "[redacted]"
+    assert "secret-link" not in json.dumps(review.raw_payload)
+    assert review.raw_payload["examMetaData"]["examCode"] == attempt.attempt_code
+
+
+@pytest.mark.parametrize(
+    ("vendor_status", "review_status", "attempt_status"),
+    [
+        ("Clean", "passed", "verified"),
+        ("Rules Violation", "violation", "verified"),
+        ("Suspicious", "suspicious", "second_review_required"),
+        ("Not Reviewed", "not_reviewed", "error"),
+    ],
+)
+def test_softwaresecure_status_mapping(testapp, dbsession, vendor_status, review_status, attempt_status):
+    attempt = f.attempt(dbsession)
+    answer = post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code, status=vendor_status))
+    assert answer["status"] == review_status
+    assert status_of(dbsession, attempt) == attempt_status
+
+
+# -- the decision table, row by row ---------------------------------------------------------------
+
+
+def test_rule1_passing_status_verifies(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, status="passed"))
+    assert status_of(dbsession, attempt) == "verified"
+
+
+def test_rule1_passing_statuses_are_the_backends(testapp, dbsession):
+    # violation passes for softwaresecure (above) but not for the REST backend.
+    attempt = f.attempt(dbsession)
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, status="violation"))
+    assert status_of(dbsession, attempt) == "second_review_required"
+
+
+def test_rule2_not_reviewed_is_error(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, status="not_reviewed"))
+    assert status_of(dbsession, attempt) == "error"
+
+
+def test_rule3_staff_reviewer_rejects(testapp, dbsession):
+    staff = f.staff(dbsession, email="Judge@Example.edu")
+    attempt = f.attempt(dbsession)
+    answer = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious",
+                                                 reviewed_by="judge@example.edu"))
+    assert answer["reviewed_by"] == "Judge@Example.edu"
+    assert rows(dbsession, Review)[0].reviewer_id == staff.id
+    assert status_of(dbsession, attempt) == "rejected"
+
+
+def test_rule3_unknown_reviewer_email_is_no_reviewer(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    answer = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious",
+                                                 reviewed_by="stranger@example.edu"))
+    assert answer["reviewed_by"] is None
+    assert status_of(dbsession, attempt) == "second_review_required"
+
+
+def test_rule3_second_reviews_not_required_rejects(make_app, dbsession):
+    app = make_app(**{"proctorhub.require_failure_second_reviews": "false"})
+    attempt = f.attempt(dbsession)
+    post(app, REST, f.rest_payload(attempt.attempt_code, status="violation"))
+    assert status_of(dbsession, attempt) == "rejected"
+
+
+def test_rule4_practice_exam_rejects(testapp, dbsession):
+    attempt = f.attempt(dbsession, f.exam(dbsession, is_practice=True))
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious"))
+    assert status_of(dbsession, attempt) == "rejected"
+
+
+def test_rule5_otherwise_second_review_required(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious"))
+    assert status_of(dbsession, attempt) == "second_review_required"
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def test_events_for_the_review_and_the_status_change(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    post(testapp, REST, f.rest_payload(attempt.attempt_code))
+    events = rows(dbsession, Event)
+    assert [e.kind for e in events] == ["review.received", "attempt.status_changed"]
+    assert events[1].payload["from"] == "submitted" and events[1].payload["to"] == "verified"
+    assert {e.attempt_code for e in events} == {attempt.attempt_code}
+
+
+# -- archived attempts -------------------------------------------------------------------------------
+
+
+def test_archived_attempt_keeps_its_status_but_the_review_is_stored(testapp, dbsession):
+    lms = f.auth(f.token(dbsession))
+    attempt = f.attempt(dbsession, status="started")
+    testapp.delete(f"/api/v1/attempts/{attempt.attempt_code}", headers=lms)
+    answer = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="passed"))
+    assert answer["attempt"]["archived"] is True
+    assert status_of(dbsession, attempt) == "started"
+    assert count(dbsession, Review) == 1
+    assert [e.kind for e in rows(dbsession, Event)] == ["review.received"]
+
+
+# -- updates on and off --------------------------------------------------------------------------
+
+
+def test_update_replaces_comments_and_keeps_history(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious"))
+    newer = [{"start": 1, "stop": 3, "duration": 2, "comment": "Noise", "status": "ok"},
+             {"start": 9, "stop": 12, "duration": 3, "comment": "Talking", "status": "suspicious"}]
+    answer = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="passed", comments=newer))
+    assert answer["outcome"] == "updated"
+    assert [c.comment for c in rows(dbsession, ReviewComment)] == ["Noise", "Talking"]
+    history = rows(dbsession, ReviewHistory)
+    assert len(history) == 1
+    assert history[0].status == "suspicious"
+    assert [c["comment"] for c in history[0].comments] == ["Phone visible"]
+    assert count(dbsession, Review) == 1
+    assert status_of(dbsession, attempt) == "verified"
+
+
+def test_identical_resend_changes_nothing(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    payload = f.rest_payload(attempt.attempt_code)
+    post(testapp, REST, payload)
+    again = post(testapp, REST, payload)
+    assert again["outcome"] == "unchanged"
+    assert count(dbsession, ReviewHistory) == 0
+    assert count(dbsession, Event) == 2
+
+
+def test_second_review_refused_when_updates_are_off(make_app, dbsession):
+    app = make_app(**{"proctorhub.allow_review_updates": "false"})
+    attempt = f.attempt(dbsession)
+    post(app, REST, f.rest_payload(attempt.attempt_code, status="suspicious"))
+    error = post(app, REST, f.rest_payload(attempt.attempt_code, status="passed"), status=409)["error"]
+    assert error["code"] == "review_exists"
+    assert rows(dbsession, Review)[0].status == "suspicious"
+    assert count(dbsession, ReviewHistory) == 0
+    assert status_of(dbsession, attempt) == "second_review_required"
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+def test_unknown_backend_is_404(testapp, dbsession):
+    error = testapp.post("/api/v1/reviews/nobody", b"{}", status=404).json["error"]
+    assert error["code"] == "unknown_backend"
+    assert "rest" in error["details"]["enabled"]
+
+
+def test_missing_signature_is_401(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    error = testapp.post_json(REST, f.rest_payload(attempt.attempt_code), status=401).json["error"]
+    assert error["code"] == "missing_signature"
+    assert_nothing_stored(dbsession)
+
+
+def test_signature_with_the_wrong_secret_is_401(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code), status=401, secret="guess")["error"]
+    assert error["code"] == "bad_signature"
+    assert_nothing_stored(dbsession)
+
+
+def test_tampered_body_is_401(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    body, headers = f.signed("rest", f.rest_payload(attempt.attempt_code, status="suspicious"))
+    tampered = body.replace(b'"suspicious"', b'"passed"')
+    error = testapp.post(REST, tampered, headers=headers, status=401).json["error"]
+    assert error["code"] == "bad_signature"
+    assert_nothing_stored(dbsession)
+
+
+def test_another_backends_secret_is_401(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code), status=401,
+                 secret=f.SECRETS["softwaresecure"])["error"]
+    assert error["code"] == "bad_signature"
+
+
+@pytest.mark.parametrize("offset", [-301, 301])
+def test_signature_outside_the_window_is_401(testapp, dbsession, offset):
+    attempt = f.attempt(dbsession)
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code), status=401,
+                 timestamp=int(time.time()) + offset)["error"]
+    assert error["code"] == "signature_expired"
+    assert_nothing_stored(dbsession)
+
+
+@pytest.mark.parametrize("header", ["v1=abc", "t=notanumber,v1=abc", "t=123", "garbage"])
+def test_malformed_signature_header_is_401(testapp, dbsession, header):
+    attempt = f.attempt(dbsession)
+    body = json.dumps(f.rest_payload(attempt.attempt_code)).encode()
+    error = testapp.post(REST, body, headers={"X-Proctorhub-Signature": header}, status=401).json["error"]
+    assert error["code"] == "bad_signature"
+
+
+def test_malformed_json_is_400(testapp, dbsession):
+    error = post(testapp, REST, b"{this is not json", status=400)["error"]
+    assert error["code"] == "invalid_payload"
+
+
+def test_schema_errors_are_400_with_details(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    bad_comments = [{"start": "soon", "stop": 3, "duration": 2, "status": "x"}]
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code, comments=bad_comments), status=400)["error"]
+    assert error["code"] == "invalid_payload"
+    assert "comments.0.start" in error["details"]["fields"]
+    missing_code = post(testapp, REST, {"status": "passed"}, status=400)["error"]
+    assert missing_code["code"] == "invalid_payload" and "attempt_code" in missing_code["details"]["fields"]
+    no_meta = post(testapp, SS, {"reviewStatus": "Clean"}, status=400)["error"]
+    assert no_meta["code"] == "invalid_payload"
+    assert_nothing_stored(dbsession)
+
+
+def test_stop_before_start_is_400(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    comments = [{"start": 50, "stop": 10, "duration": 0, "comment": "", "status": "x"}]
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code, comments=comments), status=400)["error"]
+    assert "comments.0.stop" in error["details"]["fields"]
+
+
+def test_unknown_status_is_400(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    error = post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code, status="Bananas"), status=400)["error"]
+    assert error["code"] == "bad_review_status"
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="great"), status=400)["error"]
+    assert error["code"] == "bad_review_status"
+    assert_nothing_stored(dbsession)
+    assert status_of(dbsession, attempt) == "submitted"
+
+
+def test_unknown_attempt_is_404(testapp, dbsession):
+    error = post(testapp, SS, f.softwaresecure_payload("no-such-code"), status=404)["error"]
+    assert error["code"] == "unknown_attempt"
+    assert_nothing_stored(dbsession)
+
+
+def test_vendor_record_id_is_compared_case_insensitively(testapp, dbsession):
+    attempt = f.attempt(dbsession, external_id="ABC-123")
+    post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code, record_locator="abc-123"))
+    assert count(dbsession, Review) == 1
+
+
+def test_vendor_record_id_mismatch_is_409(testapp, dbsession):
+    attempt = f.attempt(dbsession, external_id="ABC-123")
+    error = post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code, record_locator="XYZ-999"),
+                 status=409)["error"]
+    assert error["code"] == "external_id_mismatch"
+    assert_nothing_stored(dbsession)
+    assert status_of(dbsession, attempt) == "submitted"
+
+
+def test_exam_no_longer_proctored_is_412(testapp, dbsession):
+    attempt = f.attempt(dbsession, f.exam(dbsession, is_proctored=False))
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code), status=412)["error"]
+    assert error["code"] == "exam_not_proctored"
+    assert_nothing_stored(dbsession)
+
+
+def test_another_vendors_attempt_is_refused(testapp, dbsession):
+    attempt = f.attempt(dbsession, f.exam(dbsession, backend="softwaresecure"))
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code), status=409)["error"]
+    assert error["code"] == "backend_mismatch"
+    assert_nothing_stored(dbsession)
+
+
+def test_body_over_the_limit_is_413(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    huge = f.rest_payload(attempt.attempt_code, padding="x" * 70_000)  # testing.ini: 65536 bytes
+    error = post(testapp, REST, huge, status=413)["error"]
+    assert error["code"] == "payload_too_large"
+    assert_nothing_stored(dbsession)
+
+
+def test_every_error_has_the_one_shape(testapp, dbsession):
+    error = testapp.post("/api/v1/reviews/rest", b"{}", status=401).json
+    assert set(error) == {"error"}
+    assert set(error["error"]) == {"status", "code", "message", "details"}
+    assert error["error"]["status"] == 401
