@@ -1,0 +1,20 @@
+"""Serving a WSGI app with waitress on a free loopback port, for tests that need real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+from waitress.server import create_server
+
+
+@contextmanager
+def serve(app, threads: int = 8):
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
