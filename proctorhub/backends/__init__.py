@@ -50,9 +50,9 @@ def load_backends(app_settings) -> BackendRegistry:
         return BackendRegistry({})
     installed = installed_backend_names()
     problems: list[str] = []
-
-    def missing(names):
-        problems.append(f"not installed: {', '.join(sorted(names))}")
+    missing = sorted(set(enabled) - set(installed))
+    if missing:
+        problems.append(f"not installed: {', '.join(missing)}")
 
     def broken(_manager, entrypoint, exc):
         problems.append(f"{entrypoint.name} failed to load: {type(exc).__name__}: {exc}")
@@ -61,7 +61,7 @@ def load_backends(app_settings) -> BackendRegistry:
         NAMESPACE,
         names=enabled,
         name_order=True,
-        on_missing_entrypoints_callback=missing,
+        on_missing_entrypoints_callback=None,  # reported above, apart from plugins that failed to load
         on_load_failure_callback=broken,
     )
     backends: dict[str, ReviewBackend] = {}
