@@ -138,9 +138,15 @@ class ReviewBackend(abc.ABC):
                 f"at most {self.signature_window_seconds} are allowed",
                 details={"timestamp": timestamp, "window_seconds": self.signature_window_seconds},
             )
-        expected = sign(self.secret, timestamp, body).rpartition("v1=")[2]
+        expected = [
+            sign(self.secret, timestamp, body).rpartition("v1=")[2],
+            # Also accepted: the HMAC of the timestamp and body with no separator, for vendors that
+            # read "a signature of the timestamp and raw body" literally. A JSON body starts with
+            # "{", so the two messages can never be confused.
+            hmac.new(self.secret.encode("utf-8"), str(timestamp).encode() + body, hashlib.sha256).hexdigest(),
+        ]
         # Compare every candidate in constant time (a vendor may send old and new during rotation).
-        if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        if not any(hmac.compare_digest(e, candidate) for e in expected for candidate in signatures):
             raise AuthenticationFailed("the signature does not match the body")
 
     def redact(self, payload: Mapping) -> dict:

@@ -43,6 +43,17 @@ def test_outside_the_window_is_refused(skew):
         backend().authenticate({"X-Proctorhub-Signature": sign("s3cret", NOW + skew, BODY)}, BODY, now=NOW)
 
 
+def test_the_timestamp_and_body_without_separator_are_accepted_too():
+    import hashlib
+    import hmac
+
+    digest = hmac.new(b"s3cret", f"{NOW}".encode() + BODY, hashlib.sha256).hexdigest()
+    backend().authenticate({"X-Proctorhub-Signature": f"t={NOW},v1={digest}"}, BODY, now=NOW)
+    with pytest.raises(AuthenticationFailed):
+        wrong = hmac.new(b"other", f"{NOW}".encode() + BODY, hashlib.sha256).hexdigest()
+        backend().authenticate({"X-Proctorhub-Signature": f"t={NOW},v1={wrong}"}, BODY, now=NOW)
+
+
 def test_the_timestamp_is_part_of_what_is_signed():
     header = sign("s3cret", NOW, BODY).replace(f"t={NOW}", f"t={NOW + 1}")
     with pytest.raises(AuthenticationFailed) as failure:
