@@ -28,6 +28,8 @@ def main(global_config, **settings):
         config.include(".errors")
         # Vendor plugins, loaded through stevedore; a broken one stops start-up here.
         config.include(".backends")
+        # LTI 1.3 platform (launches, authorization, start/end assessment, ACS, JWKS): all state in the DB.
+        config.include(".lti")
         # GET /: what this service is and where its parts are.
         config.include(".home")
         # LMS API: attempts.

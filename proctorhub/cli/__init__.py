@@ -2,6 +2,8 @@
 
     proctorhub initdb INI
     proctorhub token create INI --role admin|reviewer|lms [--name NAME]
+    proctorhub keys rotate INI
+    proctorhub keys list INI
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import initdb, tokens
+from . import initdb, keys, tokens
 
-COMMAND_MODULES = [initdb, tokens]
+COMMAND_MODULES = [initdb, tokens, keys]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from ..lti.keys import ensure_platform_keys
 from ..migrations import current_revision, upgrade_to_head
 from .common import add_ini_argument, open_engine
 
 # Steps run after the schema is at head (e.g. making the first platform key); each takes
 # the engine and is idempotent.
-AFTER_MIGRATE = []
+AFTER_MIGRATE = [ensure_platform_keys]
 
 
 def register(commands) -> None:

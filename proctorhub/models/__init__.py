@@ -11,6 +11,16 @@ from .attempt import COMPLETED_STATUSES, Attempt, AttemptStatus  # noqa: F401
 from .configuration import ToolConfiguration  # noqa: F401
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
+from .lti import (  # noqa: F401
+    BrowserSession,
+    KeyState,
+    Launch,
+    MessageType,
+    PlatformKey,
+    ReplayEntry,
+    SessionData,
+    digest,
+)
 from .meta import Base, metadata, utcnow  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .staff import ApiToken, Role, StaffUser, hash_token  # noqa: F401

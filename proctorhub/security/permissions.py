@@ -10,6 +10,9 @@ class Permission(enum.StrEnum):
     lms = "lms"
     # A vendor posting a review; the backend authenticates it (signature) in the view.
     submit_review = "submit_review"
+    # LTI protocol endpoints (browser entry, authorization, start assessment, JWKS, token, ACS):
+    # open to everyone at the ACL; each view authenticates by the LTI means its step requires.
+    lti = "lti"
     # Staff admin.
     view_admin = "view_admin"
     view_review = "view_review"

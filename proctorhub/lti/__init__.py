@@ -1,0 +1,32 @@
+"""LTI 1.3 platform for 1EdTech Proctoring Services: launches, OIDC authorization, start and end
+of assessment, the Assessment Control Service, and the platform's keys."""
+
+from pyramid.authorization import Allow, Everyone
+
+from ..api import ApiRoot
+from ..security import Permission
+from .setup_values import tool_setup_values  # noqa: F401
+
+
+class LtiRoot:
+    """The context of the LTI protocol routes: anyone may call them; each view then runs the
+    checks its step of the protocol requires (launch token, cookie, signed JWT, access token)."""
+
+    __acl__ = [(Allow, Everyone, Permission.lti)]
+
+    def __init__(self, request):
+        self.request = request
+
+
+def includeme(config):
+    config.add_route("api.launches", "/api/v1/launches", factory=ApiRoot)
+    config.add_route("api.end_assessment_return", "/api/v1/end-assessment-return", factory=ApiRoot)
+    config.add_route("api.attempt_submit", "/api/v1/attempts/{attempt_code}/submit", factory=ApiRoot)
+    config.add_route("lti.launch", "/lti/launch/{token}", factory=LtiRoot)
+    config.add_route("lti.authorize", "/lti/authorize", factory=LtiRoot)
+    config.add_route("lti.start_assessment", "/lti/start-assessment", factory=LtiRoot)
+    config.add_route("lti.token", "/lti/token", factory=LtiRoot)
+    config.add_route("lti.acs", "/lti/acs", factory=LtiRoot)
+    config.add_route("lti.jwks", "/lti/jwks", factory=LtiRoot)
+    config.add_route("lti.well_known_jwks", "/.well-known/jwks.json", factory=LtiRoot)
+    config.add_route("lti.openid_configuration", "/.well-known/openid-configuration", factory=LtiRoot)

@@ -1,0 +1,57 @@
+"""The platform's public keys and OpenID configuration, for tools to verify what it signs."""
+
+from __future__ import annotations
+
+from pyramid.view import view_config
+
+from ..security import Permission
+from .keys import jwks
+
+# Short enough that tools pick up a ``next`` key well before a rotation makes it sign.
+JWKS_MAX_AGE_SECONDS = 300
+
+
+@view_config(route_name="lti.jwks", request_method="GET", renderer="json", permission=Permission.lti)
+@view_config(route_name="lti.well_known_jwks", request_method="GET", renderer="json", permission=Permission.lti)
+def platform_jwks(request):
+    """The published keys: next, active, and retired ones whose tokens may still be valid."""
+    request.response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+    return jwks(request.dbsession)
+
+
+def endpoints(issuer: str) -> dict:
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/lti/authorize",
+        "token_endpoint": f"{issuer}/lti/token",
+        "jwks_uri": f"{issuer}/lti/jwks",
+        "start_assessment_url": f"{issuer}/lti/start-assessment",
+        "assessment_control_url": f"{issuer}/lti/acs",
+    }
+
+
+@view_config(route_name="lti.openid_configuration", request_method="GET", renderer="json",
+             permission=Permission.lti)
+def openid_configuration(request):
+    """OpenID Provider metadata: issuer and the authorization, token and JWKS endpoints."""
+    issuer = request.app_settings.issuer
+    urls = endpoints(issuer)
+    request.response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": urls["authorization_endpoint"],
+        "token_endpoint": urls["token_endpoint"],
+        "jwks_uri": urls["jwks_uri"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-ap/scope/control.all"],
+        "response_types_supported": ["id_token"],
+        "response_modes_supported": ["form_post"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["iss", "aud", "azp", "sub", "exp", "iat", "nonce", "name", "email"],
+        "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+            "product_family_code": "proctorhub",
+            "messages_supported": [{"type": "LtiStartProctoring"}, {"type": "LtiEndAssessment"}],
+        },
+    }

@@ -1,0 +1,82 @@
+"""The tool's public keys: from its JWKS URL (fetched with a timeout, cached, refetched once when
+a kid is unknown) or from a PEM in its configuration. Parsed keys are cached per process."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import jwt
+import requests
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import ProctorhubError
+from .errors import LtiError
+
+_jwks: dict[str, tuple[float, dict]] = {}  # url -> (fetched at, {kid: key})
+_pems: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+class ToolKeysUnavailable(ProctorhubError):
+    status = 502
+    code = "tool_jwks_unavailable"
+
+
+def _fetch(url: str, timeout: float) -> dict:
+    try:
+        response = requests.get(url, timeout=timeout, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        document = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise ToolKeysUnavailable(f"the tool's JWKS at {url} could not be read: {exc}") from None
+    keys = {}
+    for entry in document.get("keys", []) if isinstance(document, dict) else []:
+        if entry.get("kty") != "RSA" or not entry.get("kid") or entry.get("alg", "RS256") != "RS256":
+            continue
+        try:
+            keys[entry["kid"]] = jwt.algorithms.RSAAlgorithm.from_jwk(entry)
+        except (jwt.PyJWTError, ValueError, KeyError):
+            continue
+    with _lock:
+        _jwks[url] = (time.monotonic(), keys)
+    return keys
+
+
+def _from_jwks(url: str, kid: str | None, app_settings):
+    if not kid:
+        raise LtiError("the JWT header has no kid; the tool publishes a JWKS", code="unknown_kid")
+    cached = _jwks.get(url)
+    fetched_now = False
+    if cached is None or time.monotonic() - cached[0] > app_settings.jwks_cache_seconds:
+        keys, fetched_now = _fetch(url, app_settings.jwks_timeout_seconds), True
+    else:
+        keys = cached[1]
+    if kid not in keys and not fetched_now:
+        # The tool may have rotated its key since we cached its JWKS: look once more.
+        keys = _fetch(url, app_settings.jwks_timeout_seconds)
+    if kid not in keys:
+        raise LtiError("no key in the tool's JWKS has this kid", code="unknown_kid", details={"kid": kid})
+    return keys[kid]
+
+
+def _from_pem(pem: str):
+    key = _pems.get(pem)
+    if key is None:
+        try:
+            key = serialization.load_pem_public_key(pem.encode("ascii"))
+        except ValueError:
+            raise ToolKeysUnavailable("the configuration's public key is not a PEM public key") from None
+        with _lock:
+            key = _pems.setdefault(pem, key)
+    return key
+
+
+def tool_public_key(configuration, kid: str | None, app_settings):
+    """The key that verifies a JWT from this tool with this header ``kid``."""
+    if configuration.jwks_url:
+        return _from_jwks(configuration.jwks_url, kid, app_settings)
+    if configuration.public_key_pem:
+        return _from_pem(configuration.public_key_pem)
+    raise ToolKeysUnavailable("the tool configuration has neither a JWKS URL nor a public key",
+                              code="no_tool_key")

@@ -1,0 +1,95 @@
+"""The whole LtiStartProctoring → LtiStartAssessment → LtiEndAssessment flow."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import select
+
+from proctorhub.models import Attempt, Launch, ReplayEntry, SessionData
+
+from .conftest import ISSUER, snapshot
+
+
+def test_start_proctoring_then_start_assessment_starts_the_attempt(flow, dbsession):
+    launch = flow.create_launch()
+    assert launch["launch_url"].startswith(f"{ISSUER}/lti/launch/")
+    assert launch["attempt"]["status"] == "created"
+    entry = flow.enter(launch)
+    login = {k: v[0] for k, v in parse_qs(urlsplit(entry.location).query).items()}
+    assert entry.location.startswith("https://tool.test/login?")
+    assert login["iss"] == ISSUER and login["login_hint"] == "learner-1"
+    assert login["client_id"] == flow.config.client_id and login["lti_deployment_id"] == "deployment-1"
+    assert login["target_link_uri"] == "https://tool.test/launch"
+    cookie = entry.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=None" in cookie and "Path=/lti" in cookie
+
+    page = flow.authorize(flow.tool.authentication_request(entry.location, state="st-1"))
+    action, fields = flow.tool.form_fields(page.text)
+    assert action == "https://tool.test/launch" and fields["state"] == "st-1"
+    _token, claims = flow.id_token(page)
+    assert claims["https://purl.imsglobal.org/spec/lti-ap/claim/start_assessment_url"] == (
+        f"{ISSUER}/lti/start-assessment")
+
+    answer = flow.start(flow.signed(claims, verified_user={"given_name": "Ada", "email": "ada@example.edu"}))
+    assert answer.location == "https://lms.test/courses/1/return"
+    dbsession.expire_all()
+    attempt = dbsession.execute(select(Attempt)).scalar_one()
+    assert attempt.status == "started" and attempt.started_at is not None
+    assert attempt.end_assessment_return is True
+    assert attempt.verified_user == {"given_name": "Ada", "email": "ada@example.edu"}
+    assert dbsession.execute(select(SessionData)).scalar_one().used_at is not None
+    assert len(dbsession.execute(select(ReplayEntry)).all()) == 1
+
+
+def test_replayed_start_assessment_is_refused_and_changes_nothing(flow, dbsession):
+    claims = flow.start_proctoring()
+    signed = flow.signed(claims)
+    flow.start(signed)
+    before = snapshot(dbsession)
+    answer = flow.start(signed, status=400)
+    assert answer.json["error"]["code"] == "replayed_nonce"
+    assert snapshot(dbsession) == before
+
+
+def test_launch_url_is_single_use(flow, dbsession):
+    launch = flow.create_launch()
+    flow.enter(launch)
+    before = snapshot(dbsession)
+    assert flow.enter(launch, status=400).json["error"]["code"] == "launch_used"
+    assert snapshot(dbsession) == before
+
+
+def test_end_assessment_return_submit_and_end_assessment_launch(flow, testapp, dbsession):
+    from ... import factories as f
+
+    query = {"user_id": "learner-1", "resource_link_id": "exam-1"}
+    claims = flow.start_proctoring()
+    assert testapp.get("/api/v1/end-assessment-return", query, headers=f.auth(flow.lms)).json == {
+        "end_assessment_return": False}
+    flow.start(flow.signed(claims, end_assessment_return=True))
+    assert testapp.get("/api/v1/end-assessment-return", query, headers=f.auth(flow.lms)).json == {
+        "end_assessment_return": True}
+    code = dbsession.execute(select(Attempt.attempt_code)).scalar_one()
+    submitted = testapp.post(f"/api/v1/attempts/{code}/submit", headers=f.auth(flow.lms)).json
+    assert submitted["end_assessment_return"] is True
+    assert submitted["attempt"]["status"] == "submitted"
+
+    end = flow.create_launch(message_type="LtiEndAssessment")
+    entry = flow.enter(end)
+    _token, end_claims = flow.id_token(flow.authorize(flow.tool.authentication_request(entry.location)))
+    assert end_claims["https://purl.imsglobal.org/spec/lti/claim/message_type"] == "LtiEndAssessment"
+    assert end_claims["https://purl.imsglobal.org/spec/lti-ap/claim/attempt_number"] == 1
+    assert "https://purl.imsglobal.org/spec/lti-ap/claim/session_data" not in end_claims
+    dbsession.expire_all()
+    assert dbsession.execute(select(Attempt.status)).scalar_one() == "submitted"
+    assert [row.authorized_at is not None for row in dbsession.execute(select(Launch)).scalars()] == [True, True]
+
+
+def test_end_assessment_launch_refused_when_the_tool_did_not_ask(flow, dbsession):
+    claims = flow.start_proctoring()
+    flow.start(flow.signed(claims, end_assessment_return=False))
+    before = snapshot(dbsession)
+    answer = flow.create_launch(message_type="LtiEndAssessment", status=409)
+    assert answer["error"]["code"] == "end_assessment_not_requested"
+    assert snapshot(dbsession) == before
