@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
@@ -75,6 +76,17 @@ def forbidden(exc, request):
 @notfound_view_config()
 def not_found(exc, request):
     return render_error(NotFound(f"nothing is at {request.path}"), request)
+
+
+@exception_view_config(BadCSRFToken)
+@exception_view_config(BadCSRFOrigin)
+def bad_csrf(exc, request):
+    # A form (or cookie-authenticated call) without this session's CSRF token: refused, nothing done.
+    return render_error(
+        Forbidden("the form's CSRF token is missing or does not match your session; reload the page and "
+                  "send it again", code="bad_csrf_token"),
+        request,
+    )
 
 
 @exception_view_config(HTTPException)

@@ -8,6 +8,7 @@ from sqlalchemy import engine_from_config
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from .attempt import COMPLETED_STATUSES, Attempt, AttemptStatus  # noqa: F401
+from .audit import AuditEntry  # noqa: F401
 from .configuration import ToolConfiguration  # noqa: F401
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
@@ -23,6 +24,7 @@ from .lti import (  # noqa: F401
 )
 from .meta import Base, metadata, utcnow  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
+from .signin import SigninThrottle  # noqa: F401
 from .staff import ApiToken, Role, StaffUser, hash_token  # noqa: F401
 
 configure_mappers()

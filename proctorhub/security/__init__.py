@@ -6,3 +6,5 @@ from .policy import Identity, SecurityPolicy  # noqa: F401
 
 def includeme(config):
     config.set_security_policy(SecurityPolicy())
+    # The signed staff session cookie, and CSRF checks on what relies on it.
+    config.include(".session")

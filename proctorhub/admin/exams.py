@@ -1,0 +1,153 @@
+"""``/admin/exams/``: exams, whether they are proctored, and their attempts."""
+
+from __future__ import annotations
+
+import colander
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
+from sqlalchemy import select
+
+from ..attempts.serialize import attempt_json
+from ..models import Attempt, Exam, Review
+from ..schemas import StrictBool, StrictInt, parse_json_object, validate
+from ..security import Permission
+from . import audit
+from .forms import admin_url
+from .queue import visible_courses
+from .resources import ExamResource, ExamsResource, admin_view
+from .serialize import exam_json
+
+TEMPLATES = "proctorhub:templates/admin/"
+LIST_LIMIT = 200
+ATTEMPTS_SHOWN = 100
+FIELDS = ("name", "time_limit_mins", "is_proctored", "is_practice", "backend")
+
+
+@colander.deferred
+def enabled_backend(node, kw):
+    return colander.OneOf(kw.get("backends", ()))
+
+
+class ExamUpdateSchema(colander.MappingSchema):
+    """What staff may change on an exam; its course and resource link come from the LMS."""
+
+    name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=255))
+    time_limit_mins = colander.SchemaNode(StrictInt(), missing=None, validator=colander.Range(min=1))
+    is_proctored = colander.SchemaNode(StrictBool())
+    is_practice = colander.SchemaNode(StrictBool())
+    backend = colander.SchemaNode(colander.String(), missing=None, validator=enabled_backend)
+
+
+def _schema(request):
+    return ExamUpdateSchema(colander.Mapping(unknown="raise")).bind(backends=request.backends.names())
+
+
+def _current(exam) -> dict:
+    return {key: (colander.null if getattr(exam, key) is None else getattr(exam, key)) for key in FIELDS}
+
+
+def update(request, exam: Exam, data: dict) -> Exam:
+    data = {key: data[key] for key in FIELDS}
+    changes = audit.diff(exam, data)
+    for key, value in data.items():
+        setattr(exam, key, value)
+    if changes:
+        request.dbsession.flush()
+        audit.record(request, object_type="exam", object_id=exam.id, action="update", changes=changes)
+    return exam
+
+
+def _exams(request, context):
+    query = select(Exam).order_by(Exam.id.desc()).limit(LIST_LIMIT)
+    courses = visible_courses(request.identity)
+    if courses is not None:
+        query = query.where(Exam.context_id.in_(courses))
+    course = request.GET.get("course")
+    if course:
+        query = query.where(Exam.context_id == course)
+    return list(request.dbsession.execute(query).scalars())
+
+
+@admin_view(context=ExamsResource, request_method="GET", accept="application/json", renderer="json",
+             permission=Permission.view_exam)
+def exam_list(context, request):
+    """The newest exams (``?course=`` narrows to one course); reviewers see their courses' only."""
+    return {"exams": [exam_json(e) for e in _exams(request, context)]}
+
+
+@admin_view(context=ExamsResource, request_method="GET", accept="text/html",
+             renderer=TEMPLATES + "exams.jinja2", permission=Permission.view_exam)
+def exams_page(context, request):
+    return {"exams": _exams(request, context), "course": request.GET.get("course", ""),
+            "url": lambda exam: admin_url(request, context, str(exam.id)), "nav": "exams"}
+
+
+def _attempts(request, exam):
+    rows = request.dbsession.execute(
+        select(Attempt, Review)
+        .outerjoin(Review, Review.attempt_id == Attempt.id)
+        .where(Attempt.exam_id == exam.id)
+        .order_by(Attempt.id.desc())
+        .limit(ATTEMPTS_SHOWN)
+    ).unique().all()
+    return rows
+
+
+@admin_view(context=ExamResource, request_method="GET", accept="application/json", renderer="json",
+             permission=Permission.view_exam)
+def exam_show(context, request):
+    answer = exam_json(context.row)
+    answer["attempts"] = [attempt_json(attempt, review) for attempt, review in _attempts(request, context.row)]
+    answer["audit"] = [audit.audit_json(e) for e in audit.entries_for(request.dbsession, "exam", context.row.id)]
+    return answer
+
+
+@admin_view(context=ExamResource, request_method=("PUT", "PATCH", "POST"), accept="application/json",
+             renderer="json", permission=Permission.edit_exam)
+def exam_update(context, request):
+    """Change some of ``name``, ``time_limit_mins``, ``is_proctored``, ``is_practice``, ``backend``."""
+    data = validate(_schema(request), {**_current(context.row), **parse_json_object(request.body)})
+    return exam_json(update(request, context.row, data))
+
+
+def _exam_page(context, request, *, errors=None, status=200):
+    root = context.__parent__.__parent__
+    response = render_to_response(TEMPLATES + "exam.jinja2", {
+        "exam": context.row,
+        "attempts": _attempts(request, context.row),
+        "attempt_url": lambda attempt: admin_url(request, root["attempts"], attempt.attempt_code),
+        "review_url": lambda review: admin_url(request, root["reviews"], str(review.id)),
+        "queue_url": admin_url(request, root["reviews"], query={"exam": context.row.id}),
+        "audit_entries": audit.entries_for(request.dbsession, "exam", context.row.id),
+        "can_edit": request.has_permission(Permission.edit_exam, context),
+        "backends": request.backends.names(),
+        "errors": errors or {},
+        "nav": "exams",
+    }, request=request)
+    response.status_int = status
+    return response
+
+
+@admin_view(context=ExamResource, request_method="GET", accept="text/html", permission=Permission.view_exam)
+def exam_page(context, request):
+    return _exam_page(context, request)
+
+
+@admin_view(context=ExamResource, request_method="POST", accept="text/html", permission=Permission.edit_exam)
+def exam_update_form(context, request):
+    post = request.POST
+    limit = post.get("time_limit_mins", "").strip()
+    values = {
+        "name": post.get("name", "").strip(),
+        "time_limit_mins": int(limit) if limit.isdigit() else (colander.null if not limit else limit),
+        "is_proctored": post.get("is_proctored") == "on",
+        "is_practice": post.get("is_practice") == "on",
+        "backend": post.get("backend", "").strip() or colander.null,
+    }
+    try:
+        data = _schema(request).deserialize(values)
+    except colander.Invalid as invalid:
+        return _exam_page(context, request, errors=invalid.asdict(), status=400)
+    update(request, context.row, data)
+    request.session.flash("Exam saved.")
+    return HTTPSeeOther(admin_url(request, context))

@@ -1,0 +1,126 @@
+"""The review queue: filters and keyset pagination over ``(queue_priority, id)``.
+
+``second_review_required`` first, then ``suspicious``, then the rest (``QueuePriority``); within a
+priority, oldest first. A page is found by seeking past the last row of the previous one, so the
+thousandth page costs what the first does: ``ix_review_queue (queue_priority, id)`` serves the
+unfiltered queue and ``ix_review_context_queue (context_id, queue_priority, id)`` a course's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import colander
+from sqlalchemy import select, tuple_
+
+from ..errors import Forbidden, InvalidPayload, colander_details
+from ..models import Review, ReviewStatus
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+class Cursor(colander.String):
+    """``<queue_priority>.<id>``: where the previous page ended."""
+
+    def deserialize(self, node, cstruct):
+        value = super().deserialize(node, cstruct)
+        if value in (colander.null, ""):
+            return colander.null
+        priority, dot, review_id = value.partition(".")
+        if not dot or not priority.isdigit() or not review_id.isdigit() or len(value) > 40:
+            raise colander.Invalid(node, "must read <priority>.<id>, as given in the previous page's next link")
+        return int(priority), int(review_id)
+
+
+class QueueFilterSchema(colander.MappingSchema):
+    status = colander.SchemaNode(colander.String(), missing=colander.null,
+                                 validator=colander.OneOf([s.value for s in ReviewStatus] + [""]))
+    course = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
+    exam = colander.SchemaNode(colander.Int(), missing=colander.null)
+    backend = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=64))
+    unreviewed = colander.SchemaNode(colander.Boolean(false_choices=("", "0", "false", "no", "off")),
+                                     missing=False)
+    after = colander.SchemaNode(Cursor(), missing=colander.null)
+    limit = colander.SchemaNode(colander.Int(), missing=DEFAULT_PAGE_SIZE,
+                                validator=colander.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+# What the query string may carry.
+FILTER_FIELDS = tuple(child.name for child in QueueFilterSchema().children)
+
+
+@dataclass
+class QueueFilters:
+    status: str | None = None
+    course: str | None = None
+    exam: int | None = None
+    backend: str | None = None
+    unreviewed: bool = False
+    after: tuple[int, int] | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+
+    def query_params(self, **changes) -> dict:
+        """The query string for this filter (e.g. a next-page link), without empty fields."""
+        values = {"status": self.status, "course": self.course, "exam": self.exam, "backend": self.backend,
+                  "unreviewed": "1" if self.unreviewed else None,
+                  "limit": self.limit if self.limit != DEFAULT_PAGE_SIZE else None}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def parse_filters(params) -> QueueFilters:
+    """The queue's filters from a query string; a bad one is 400 ``invalid_payload`` naming the field."""
+    raw = {key: params.get(key) for key in FILTER_FIELDS if params.get(key) is not None}
+    try:
+        data = QueueFilterSchema().deserialize(raw)
+    except colander.Invalid as invalid:
+        raise InvalidPayload("the queue's filters are not valid", details=colander_details(invalid)) from None
+    values = {k: (None if v in (colander.null, "") else v) for k, v in data.items()}
+    values["unreviewed"] = bool(data["unreviewed"])
+    return QueueFilters(**values)
+
+
+
+
+@dataclass
+class QueuePage:
+    reviews: list[Review]
+    filters: QueueFilters
+    next_cursor: str | None
+    courses: tuple[str, ...] | None = field(default=None)  # the courses a reviewer is limited to
+
+
+def visible_courses(identity) -> tuple[str, ...] | None:
+    """``None`` for admins (every course), else the courses on the reviewer's account."""
+    if identity.role == "admin":
+        return None
+    return tuple(identity.courses)
+
+
+def queue_page(dbsession, filters: QueueFilters, courses: tuple[str, ...] | None) -> QueuePage:
+    query = select(Review)
+    if courses is not None:
+        if filters.course is not None and filters.course not in courses:
+            raise Forbidden("this course is not one of yours", details={"course": filters.course})
+        query = query.where(Review.context_id.in_(courses)) if filters.course is None else query
+    if filters.course is not None:
+        query = query.where(Review.context_id == filters.course)
+    if filters.status is not None:
+        query = query.where(Review.status == filters.status)
+    if filters.exam is not None:
+        query = query.where(Review.exam_id == filters.exam)
+    if filters.backend is not None:
+        query = query.where(Review.backend == filters.backend)
+    if filters.unreviewed:
+        query = query.where(Review.reviewer_id.is_(None))
+    if filters.after is not None:
+        query = query.where(tuple_(Review.queue_priority, Review.id) > tuple_(*filters.after))
+    query = query.order_by(Review.queue_priority, Review.id).limit(filters.limit + 1)
+    rows = list(dbsession.execute(query).unique().scalars())
+    next_cursor = None
+    if len(rows) > filters.limit:
+        rows = rows[: filters.limit]
+        last = rows[-1]
+        next_cursor = f"{last.queue_priority}.{last.id}"
+    return QueuePage(reviews=rows, filters=filters, next_cursor=next_cursor, courses=courses)

@@ -1,0 +1,173 @@
+"""The admin's resource tree (hybrid traversal under ``/admin``).
+
+``/admin/configurations/{id}``, ``/admin/exams/{id}``, ``/admin/attempts/{code}``,
+``/admin/reviews/{id}``, ``/admin/backends/``. Each resource wraps one row or one collection,
+carries its ``__acl__``, and answers ``KeyError`` (404) for a malformed or unknown name.
+
+Who may do what: admins everything; reviewers the reviews, attempts and exams of the courses
+on their account (``course:<context_id>`` principals) and the list of backends; only admins
+touch configurations and change exams.
+"""
+
+from __future__ import annotations
+
+from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from ..models import Attempt, Exam, Review, ToolConfiguration
+from ..security import Permission, course_principal, role_principal
+
+ADMIN = role_principal("admin")
+REVIEWER = role_principal("reviewer")
+
+
+def _int_id(name: str) -> int:
+    if not name.isdigit() or len(name) > 18:
+        raise KeyError(name)
+    return int(name)
+
+
+class Resource:
+    __name__ = ""
+    __parent__ = None
+
+    def __init__(self, request, name: str = "", parent=None):
+        self.request = request
+        self.__name__ = name
+        self.__parent__ = parent
+
+
+class AdminRoot(Resource):
+    __acl__ = [
+        (Allow, ADMIN, ALL_PERMISSIONS),
+        (Allow, REVIEWER, Permission.view_admin),
+        DENY_ALL,
+    ]
+
+    children = {}
+
+    def __getitem__(self, name: str):
+        factory = self.children[name]  # KeyError: Pyramid's 404, or a view name such as "sign-in"
+        return factory(self.request, name, self)
+
+
+class Collection(Resource):
+    """A folder of rows: ``__getitem__`` turns a name into a row resource, or raises ``KeyError``."""
+
+    item_factory = None
+
+    def load(self, name: str):
+        raise NotImplementedError
+
+    def __getitem__(self, name: str):
+        row = self.load(name)
+        if row is None:
+            raise KeyError(name)
+        return self.item_factory(self.request, name, self, row)
+
+
+class Item(Resource):
+    def __init__(self, request, name, parent, row):
+        super().__init__(request, name, parent)
+        self.row = row
+
+
+def _course_acl(context_id: str, *permissions) -> list:
+    return [(Allow, ADMIN, ALL_PERMISSIONS), (Allow, course_principal(context_id), permissions), DENY_ALL]
+
+
+# -- configurations (admins only: the root's ACL already denies everyone else) ----------------------
+
+class ConfigurationResource(Item):
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+
+
+class ConfigurationsResource(Collection):
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+    item_factory = ConfigurationResource
+
+    def load(self, name):
+        return self.request.dbsession.get(ToolConfiguration, _int_id(name))
+
+
+# -- exams -------------------------------------------------------------------------------------------
+
+class ExamResource(Item):
+    @property
+    def __acl__(self):
+        return _course_acl(self.row.context_id, Permission.view_exam)
+
+
+class ExamsResource(Collection):
+    __acl__ = [(Allow, REVIEWER, Permission.view_exam)]
+    item_factory = ExamResource
+
+    def load(self, name):
+        return self.request.dbsession.get(Exam, _int_id(name))
+
+
+# -- attempts (named by attempt code) ------------------------------------------------------------------
+
+class AttemptResource(Item):
+    @property
+    def __acl__(self):
+        return _course_acl(self.row.exam.context_id, Permission.view_attempt)
+
+
+class AttemptsResource(Collection):
+    item_factory = AttemptResource
+
+    def load(self, name):
+        if not name or len(name) > 64:
+            raise KeyError(name)
+        return self.request.dbsession.execute(
+            select(Attempt).where(Attempt.attempt_code == name)
+        ).scalar_one_or_none()
+
+
+# -- reviews -------------------------------------------------------------------------------------------
+
+class ReviewResource(Item):
+    @property
+    def __acl__(self):
+        return _course_acl(self.row.context_id, Permission.view_review, Permission.decide_review)
+
+
+class ReviewsResource(Collection):
+    """The review queue; reviewers see only their courses' reviews in it."""
+
+    __acl__ = [(Allow, REVIEWER, Permission.view_review)]
+    item_factory = ReviewResource
+
+    def load(self, name):
+        return self.request.dbsession.get(Review, _int_id(name))
+
+
+# -- backends ------------------------------------------------------------------------------------------
+
+class BackendsResource(Resource):
+    __acl__ = [(Allow, REVIEWER, Permission.view_backends)]
+
+    def __getitem__(self, name):
+        raise KeyError(name)
+
+
+AdminRoot.children = {
+    "configurations": ConfigurationsResource,
+    "exams": ExamsResource,
+    "attempts": AttemptsResource,
+    "reviews": ReviewsResource,
+    "backends": BackendsResource,
+}
+
+
+def admin_root_factory(request) -> AdminRoot:
+    return AdminRoot(request)
+
+
+class admin_view(view_config):  # noqa: N801 - a decorator, named like the one it specialises
+    """``view_config`` for a view of the tree: in hybrid traversal a view must name the route."""
+
+    def __init__(self, **settings):
+        super().__init__(route_name="admin", **settings)

@@ -1,0 +1,110 @@
+"""JSON shapes of the admin's objects (attempts and reviews keep the API's one shape)."""
+
+from __future__ import annotations
+
+from ..attempts.serialize import attempt_json, iso, review_json
+from ..models import ToolConfiguration
+from .audit import audit_json
+from .tool_setup import platform_values
+
+
+def configuration_json(request, configuration: ToolConfiguration, *, setup: bool = True) -> dict:
+    answer = {
+        "id": configuration.id,
+        "name": configuration.name,
+        "client_id": configuration.client_id,
+        "deployment_id": configuration.deployment_id,
+        "oidc_login_url": configuration.oidc_login_url,
+        "launch_url": configuration.launch_url,
+        "redirect_uris": list(configuration.redirect_uris or []),
+        "jwks_url": configuration.jwks_url,
+        "public_key_pem": configuration.public_key_pem,
+        "proctoring_enabled": configuration.proctoring_enabled,
+        "acs_actions": list(configuration.acs_actions or []),
+        "backend": configuration.backend,
+        "created_at": iso(configuration.created_at),
+        "modified_at": iso(configuration.modified_at),
+    }
+    if setup:
+        answer["tool_setup"] = platform_values(request, configuration)
+    return answer
+
+
+def exam_json(exam) -> dict:
+    return {
+        "id": exam.id,
+        "name": exam.name,
+        "context_id": exam.context_id,
+        "context_title": exam.context_title,
+        "resource_link_id": exam.resource_link_id,
+        "resource_link_title": exam.resource_link_title,
+        "time_limit_mins": exam.time_limit_mins,
+        "is_proctored": exam.is_proctored,
+        "is_practice": exam.is_practice,
+        "configuration_id": exam.configuration_id,
+        "backend": exam.backend,
+        "created_at": iso(exam.created_at),
+        "modified_at": iso(exam.modified_at),
+    }
+
+
+def review_summary_json(review) -> dict:
+    """A queue row: no comments or payload, so a page is one query."""
+    attempt = review.attempt
+    return {
+        "id": review.id,
+        "attempt_code": review.attempt_code,
+        "backend": review.backend,
+        "status": review.status,
+        "vendor_status": review.vendor_status,
+        "reviewed_by": review.reviewer.email if review.reviewer else None,
+        "context_id": review.context_id,
+        "exam_id": review.exam_id,
+        "exam_name": attempt.exam.name,
+        "queue_priority": review.queue_priority,
+        "attempt_status": attempt.status,
+        "user_id": attempt.user_id,
+        "user_name": attempt.user_name,
+        "created_at": iso(review.created_at),
+        "modified_at": iso(review.modified_at),
+    }
+
+
+def history_json(entry) -> dict:
+    return {
+        "id": entry.id,
+        "status": entry.status,
+        "vendor_status": entry.vendor_status,
+        "reviewed_by": entry.reviewer.email if entry.reviewer else None,
+        "note": entry.note,
+        "comments": entry.comments,
+        "replaced_by": entry.replaced_by,
+        "valid_from": iso(entry.valid_from),
+        "replaced_at": iso(entry.replaced_at),
+    }
+
+
+def review_detail_json(review, *, audit_entries, raw: bool) -> dict:
+    answer = review_json(review)
+    answer.update(
+        context_id=review.context_id,
+        exam_id=review.exam_id,
+        note=review.note,
+        queue_priority=review.queue_priority,
+        attempt=attempt_json(review.attempt, review),
+        history=[history_json(h) for h in review.history],
+        audit=[audit_json(e) for e in audit_entries],
+    )
+    # The redacted payload is large and rarely needed: sent only when asked for (?raw=1).
+    if raw:
+        answer["raw_payload"] = review.raw_payload
+    return answer
+
+
+def status_history_json(event) -> dict:
+    return {
+        "from": event.payload.get("from"),
+        "to": event.payload.get("to"),
+        "reason": event.payload.get("reason"),
+        "at": iso(event.created_at),
+    }

@@ -1,0 +1,60 @@
+"""The staff session cookie and CSRF protection for the forms that rely on it.
+
+The session is a signed (HMAC-SHA512), HttpOnly, SameSite=Lax cookie holding only the staff
+user's id and the CSRF token; its secret is ``proctorhub.session_secret`` (or
+``PROCTORHUB_SESSION_SECRET``). There is no fallback secret: a generated one would differ per
+process and sign everyone out on every restart, so start-up stops instead.
+"""
+
+from __future__ import annotations
+
+from pyramid.session import SignedCookieSessionFactory
+
+from ..settings import SettingsError
+
+COOKIE_NAME = "proctorhub_session"
+# Idle staff sessions end after eight hours (a working day); active ones are re-signed every 10 minutes.
+SESSION_TIMEOUT_SECONDS = 8 * 3600
+REISSUE_SECONDS = 600
+
+# Requests under these prefixes are never authenticated by the session cookie: the LMS API and
+# vendor callbacks use bearer tokens or signatures, and the LTI endpoints receive cross-site form
+# posts from tools by design (they are protected by their own single-use tokens and nonces).
+CSRF_EXEMPT_PREFIXES = ("/api/", "/lti/", "/.well-known/")
+
+
+def csrf_applies(request) -> bool:
+    """Whether Pyramid checks the CSRF token on this (unsafe-method) request.
+
+    CSRF is an attack on ambient credentials. A request carrying an ``Authorization`` header
+    authenticates with it and never with the cookie, so it needs no token.
+    """
+    if request.authorization is not None:
+        return False
+    return not request.path.startswith(CSRF_EXEMPT_PREFIXES)
+
+
+def includeme(config):
+    app_settings = config.registry.app_settings
+    if not app_settings.session_secret.strip():
+        raise SettingsError(
+            "proctorhub.session_secret (or PROCTORHUB_SESSION_SECRET) must be set: it signs the staff "
+            "session cookie. Use a long random string, the same in every process, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            app_settings.session_secret,
+            cookie_name=COOKIE_NAME,
+            salt="proctorhub.session.",
+            hashalg="sha512",
+            secure=app_settings.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+            timeout=SESSION_TIMEOUT_SECONDS,
+            reissue_time=REISSUE_SECONDS,
+        )
+    )
+    # Every unsafe request that could ride on the cookie must carry the session's CSRF token
+    # (form field ``csrf_token`` or header ``X-CSRF-Token``); see ``csrf_applies``.
+    config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
