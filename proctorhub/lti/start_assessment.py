@@ -26,8 +26,8 @@ from .tool_keys import tool_public_key
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nonce"]
 
 
-def verify_tool_message(request, token: str) -> tuple[ToolConfiguration, dict]:
-    """The tool's configuration and the verified claims of a JWT it signed for this platform."""
+def verify_tool_message_key(request, token: str) -> tuple[ToolConfiguration, object]:
+    """The tool that claims to have signed ``token`` and its key with the token's kid."""
     header = unverified_header(token)
     client_id = unverified_issuer(token)
     configuration = request.dbsession.execute(
@@ -35,7 +35,12 @@ def verify_tool_message(request, token: str) -> tuple[ToolConfiguration, dict]:
     ).scalar_one_or_none()
     if configuration is None:
         raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
-    key = tool_public_key(configuration, header.get("kid"), request.app_settings)
+    return configuration, tool_public_key(configuration, header.get("kid"), request.app_settings)
+
+
+def verify_tool_message(request, token: str) -> tuple[ToolConfiguration, dict]:
+    """The tool's configuration and the verified claims of a JWT it signed for this platform."""
+    configuration, key = verify_tool_message_key(request, token)
     claims = verify(token, key, audience=request.app_settings.issuer, issuer=configuration.client_id,
                     leeway=request.app_settings.lti_leeway_seconds, required=REQUIRED_CLAIMS)
     return configuration, claims
