@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 INI ?= development.ini
 BIN = $(VENV)/bin
-PLUGINS = backends/softwaresecure backends/rest
+PLUGINS = backends/softwaresecure backends/rest backends/sandbox
 PYTEST_ARGS ?=
 
 .PHONY: install serve initdb test test-sqlite test-postgresql postgresql lint bench clean

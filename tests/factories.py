@@ -9,7 +9,8 @@ from proctorhub.backends import sign
 from proctorhub.cli.tokens import create_token
 from proctorhub.models import Attempt, Exam, StaffUser, ToolConfiguration
 
-SECRETS = {"softwaresecure": "test-softwaresecure-secret", "rest": "test-rest-secret"}
+SECRETS = {"softwaresecure": "test-softwaresecure-secret", "rest": "test-rest-secret",
+           "sandbox": "test-sandbox-secret"}
 
 
 def token(dbsession, role="lms", name="test"):
