@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from ..attempts import lifecycle
 from ..errors import Conflict
@@ -96,6 +97,9 @@ def store_vendor_review(
     """Create or update the attempt's review from a vendor callback, then settle the attempt."""
     existing = dbsession.execute(
         select(Review).where(Review.attempt_code == attempt.attempt_code).with_for_update(of=Review)
+        # The attempt is already in the session: joining attempt, exam and configuration again
+        # (Review.attempt is eager) would only cost time.
+        .options(lazyload(Review.attempt))
     ).scalar_one_or_none()
     reviewer = find_staff_by_email(dbsession, normalised.get("reviewed_by"))
     if existing is not None:
@@ -128,6 +132,10 @@ def store_vendor_review(
     review.payload_digest = digest
     review.reviewer = reviewer
     review.note = None
+    # The queue priority settle_attempt will give, set before the insert so that a new review
+    # is written once (not inserted, then updated again for its priority).
+    decided, moves = _decide(review, attempt, backend.passing_statuses, app_settings)
+    review.queue_priority = queue_priority(review.status, decided if moves else attempt.status)
     # Two identical callbacks racing: the loser's insert fails here and its request is retried,
     # then finds the winner's review above.
     flush_or_retry(dbsession)
@@ -151,6 +159,15 @@ def settle_attempt(dbsession, *, review: Review, attempt: Attempt, passing_statu
 
     Returns the status decided (whether or not the attempt could take it).
     """
+    decided, moves = _decide(review, attempt, passing_statuses, app_settings)
+    if moves:
+        lifecycle.move(dbsession, attempt, decided, reason=reason)
+    review.queue_priority = queue_priority(review.status, attempt.status)
+    return decided
+
+
+def _decide(review: Review, attempt: Attempt, passing_statuses, app_settings) -> tuple[AttemptStatus, bool]:
+    """The status the decision table gives, and whether the attempt may take it."""
     decided = decide_attempt_status(
         review_status=review.status,
         passing_statuses=frozenset(passing_statuses),
@@ -158,7 +175,4 @@ def settle_attempt(dbsession, *, review: Review, attempt: Attempt, passing_statu
         require_failure_second_reviews=app_settings.require_failure_second_reviews,
         is_practice=attempt.exam.is_practice,
     )
-    if attempt.archived_at is None and lifecycle.can_move(attempt.status, decided):
-        lifecycle.move(dbsession, attempt, decided, reason=reason)
-    review.queue_priority = queue_priority(review.status, attempt.status)
-    return decided
+    return decided, attempt.archived_at is None and lifecycle.can_move(attempt.status, decided)
