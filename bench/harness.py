@@ -176,6 +176,13 @@ class LoadResult:
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @classmethod
+    def combine(cls, results: list[LoadResult]) -> LoadResult:
+        return cls(clients=results[0].clients, requests=sum(r.requests for r in results),
+                   seconds=sum(r.seconds for r in results),
+                   latencies_ms=[ms for r in results for ms in r.latencies_ms],
+                   errors=[e for r in results for e in r.errors])
+
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
             return float("nan")
@@ -282,23 +289,49 @@ def _one_request(request: Request, expect: int, client: Client) -> None:
     client.expect(request, expect)
 
 
-def measure(server: Server, work: list, *, plan, warm_up: int, what: str, runner=run_tasks) -> dict:
-    """Warm up with ``warm_up`` items on 8 clients, then one timed run per ``(clients, count, max_seconds)``
-    of ``plan``, each on fresh items of ``work`` (which must hold enough for all)."""
-    cursor = 0
+@dataclass
+class Side:
+    """One side of a comparison: a running server, the work it gets (enough for every run), and
+    the runner that sends it (``run_load`` for ``Request`` items, ``run_tasks`` for callables)."""
 
-    def take(count):
-        nonlocal cursor
-        chunk = work[cursor:cursor + count]
-        cursor += count
-        return chunk
+    server: Server
+    work: list
+    runner: Callable = run_tasks
+    cursor: int = 0
 
-    checked(runner(server.port, take(warm_up), clients=8, max_seconds=30), f"{what} warm-up")
-    return {
-        clients: checked(runner(server.port, take(count), clients=clients, max_seconds=seconds),
-                         f"{what}, {clients} clients")
-        for clients, count, seconds in plan
-    }
+    def run(self, count: int, clients: int, max_seconds: float, what: str) -> LoadResult:
+        chunk = self.work[self.cursor:self.cursor + count]
+        if len(chunk) < count:
+            raise ValueError(f"{what}: {count} items needed, {len(chunk)} left")
+        self.cursor += count
+        return checked(self.runner(self.server.port, chunk, clients=clients, max_seconds=max_seconds), what)
+
+
+def compare(subject: Side, floor: Side, *, plan, warm_up: int, what: str, rounds: int = 3) -> dict:
+    """Subject and floor, measured in alternating rounds so that a change in the machine's load
+    (other processes) falls on both alike.
+
+    Both are warmed up with ``warm_up`` items on 8 clients. Then for each ``(clients, count,
+    max_seconds)`` of ``plan``, ``rounds`` rounds of floor then subject, each with ``count /
+    rounds`` fresh items and ``max_seconds / rounds``. Returns ``{clients: (subject, floor)}``
+    with each side's rounds combined (requests over the summed time; every latency).
+    """
+    floor.run(warm_up, 8, 30, f"{what}: floor warm-up")
+    subject.run(warm_up, 8, 30, f"{what}: warm-up")
+    results = {}
+    for clients, count, max_seconds in plan:
+        per_round = count // rounds
+        subject_runs, floor_runs = [], []
+        for _ in range(rounds):
+            floor_runs.append(floor.run(per_round, clients, max_seconds / rounds, f"{what}: floor, {clients} clients"))
+            subject_runs.append(subject.run(per_round, clients, max_seconds / rounds, f"{what}, {clients} clients"))
+        results[clients] = (LoadResult.combine(subject_runs), LoadResult.combine(floor_runs))
+    return results
+
+
+def work_needed(plan, warm_up: int, rounds: int = 3) -> int:
+    """How many items one side of ``compare`` may use."""
+    return warm_up + sum(count // rounds * rounds for _, count, _ in plan)
 
 
 def checked(result: LoadResult, what: str) -> LoadResult:

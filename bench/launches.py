@@ -38,9 +38,11 @@ from .harness import (
     Row,
     SectionResult,
     Server,
+    Side,
     app_settings,
+    compare,
     fresh_database,
-    measure,
+    work_needed,
 )
 
 NAME = "launches"
@@ -113,28 +115,26 @@ def arrange(database: Database, tool: FakeTool) -> tuple[str, int]:
 
 
 def run_on(kind: str, result: SectionResult, tool: FakeTool) -> None:
-    needed = WARM_UP + sum(count for _, count, _ in PLAN)
+    needed = work_needed(PLAN, WARM_UP)
     with fresh_database(kind) as database:
         settings = app_settings(database)
         token, config_id = arrange(database, tool)
-        with Server("bench.floor:main", settings) as floor_server:
-            floors = measure(floor_server, [floor_task] * needed, plan=PLAN, warm_up=WARM_UP,
-                             what=f"launch floor on {kind}")
         launcher = Launcher(lms_token=token, config_id=config_id, tool=tool, issuer=settings["proctorhub.issuer"])
-        with Server("proctorhub:main", settings) as app_server:
-            tasks = [launcher.task(i) for i in range(needed)]
-            subjects = measure(app_server, tasks, plan=PLAN, warm_up=WARM_UP, what=f"launches on {kind}")
+        with Server("bench.floor:main", settings) as floor_server, Server("proctorhub:main", settings) as app_server:
+            measured = compare(Side(app_server, [launcher.task(i) for i in range(needed)]),
+                               Side(floor_server, [floor_task] * needed),
+                               plan=PLAN, warm_up=WARM_UP, what=f"launches on {kind}")
         with database.engine.connect() as connection:
             started = connection.execute(
                 sa.select(sa.func.count()).select_from(Attempt).where(Attempt.status == "started")
             ).scalar_one()
 
-    launched = WARM_UP + sum(r.requests for r in subjects.values())
+    launched = WARM_UP + sum(subject.requests for subject, _ in measured.values())
     if started != launched:
         raise RuntimeError(f"on {kind}, {launched} launches completed but {started} attempts are started")
     result.notes.append(f"{kind}: {launched} launches started {started} attempts")
     for clients, _, _ in PLAN:
-        row = Row(section=NAME, database=kind, clients=clients, subject=subjects[clients], floor=floors[clients])
+        row = Row(NAME, kind, clients, *measured[clients])
         result.rows.append(row)
         result.checks.append(Check(
             f"{kind}, {clients} client{'s' if clients > 1 else ''}: launch rate within 2x of floor",

@@ -29,10 +29,12 @@ from .harness import (
     Row,
     SectionResult,
     Server,
+    Side,
     app_settings,
+    compare,
     fresh_database,
-    measure,
     run_load,
+    work_needed,
 )
 
 NAME = "reviews"
@@ -94,21 +96,18 @@ def count_rows(database: Database) -> dict:
 
 
 def run_on(kind: str, result: SectionResult) -> None:
-    needed = WARM_UP + sum(count for _, count, _ in PLAN)
+    needed = work_needed(PLAN, WARM_UP)
     with fresh_database(kind) as database:
         settings = app_settings(database)
         attempts = create_attempts(database, needed)
-        with Server("bench.floor:main", settings) as floor_server:
-            floors = measure(floor_server, floor_requests(needed), plan=PLAN, warm_up=WARM_UP,
-                             what=f"floor on {kind}", runner=run_load)
-        with Server("proctorhub:main", settings) as app_server:
-            secret = settings[f"proctorhub.backend.{BACKEND}.secret"]
-            callbacks = callback_requests(attempts, secret)
-            subjects = measure(app_server, callbacks, plan=PLAN, warm_up=WARM_UP,
-                               what=f"review callbacks on {kind}", runner=run_load)
+        secret = settings[f"proctorhub.backend.{BACKEND}.secret"]
+        with Server("bench.floor:main", settings) as floor_server, Server("proctorhub:main", settings) as app_server:
+            measured = compare(Side(app_server, callback_requests(attempts, secret), run_load),
+                               Side(floor_server, floor_requests(needed), run_load),
+                               plan=PLAN, warm_up=WARM_UP, what=f"review callbacks on {kind}")
         stored = count_rows(database)
 
-    answered = WARM_UP + sum(r.requests for r in subjects.values())
+    answered = WARM_UP + sum(subject.requests for subject, _ in measured.values())
     # Three comments per payload, one review event plus one status-change event per callback.
     if stored != {"review": answered, "review_comment": 3 * answered, "event": 2 * answered}:
         raise RuntimeError(f"on {kind}, {answered} callbacks answered 200 but the database holds {stored}")
@@ -116,14 +115,14 @@ def run_on(kind: str, result: SectionResult) -> None:
                         f"{stored['review_comment']} comments, {stored['event']} events")
 
     for clients, _, _ in PLAN:
-        row = Row(section=NAME, database=kind, clients=clients, subject=subjects[clients], floor=floors[clients])
+        row = Row(NAME, kind, clients, *measured[clients])
         result.rows.append(row)
         result.checks.append(Check(
             f"{kind}, {clients} client{'s' if clients > 1 else ''}: callback rate >= {TARGET_RATIO}x floor",
             row.ratio >= TARGET_RATIO,
             f"{row.subject.rate:.0f}/s vs {row.floor.rate:.0f}/s = {row.ratio:.2f}x",
         ))
-    p99 = subjects[8].p99_ms
+    p99 = measured[8][0].p99_ms
     result.checks.append(Check(f"{kind}, 8 clients: callback p99 < {TARGET_P99_MS:.0f} ms", p99 < TARGET_P99_MS,
                                f"p99 {p99:.1f} ms"))
 
