@@ -11,7 +11,7 @@ BIN = $(VENV)/bin
 PLUGINS = backends/softwaresecure backends/rest backends/sandbox
 PYTEST_ARGS ?=
 
-.PHONY: install serve initdb test test-sqlite test-postgresql postgresql lint bench clean
+.PHONY: install serve initdb test test-sqlite test-postgresql postgresql chromium lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,16 @@ postgresql:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 	  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
 
-test-sqlite: install
+# Headless Chromium and its driver for the browser tests (pytest -m browser), from Debian's packages,
+# installed only when missing; Selenium is pointed at /usr/bin/chromedriver and downloads nothing.
+chromium:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
+
+test-sqlite: install chromium
 	$(BIN)/pytest -q --db=sqlite $(PYTEST_ARGS)
 
-test-postgresql: install postgresql
+test-postgresql: install postgresql chromium
 	$(BIN)/pytest -q --db=postgresql $(PYTEST_ARGS)
 
 test: test-sqlite test-postgresql

@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from ..security import Permission
 from .forms import admin_url
 from .resources import AdminRoot, admin_root_factory, admin_view
-from .timeline import clock
+from .timeline import clock, severity
 
 
 @admin_view(context=AdminRoot, request_method="GET", accept="application/json", renderer="json",
@@ -36,8 +36,9 @@ def _add_template_helpers(config):
     def register():
         env = config.get_jinja2_environment(".jinja2")
         env.filters["clock"] = clock
+        env.filters["severity"] = severity
         env.filters["datetime"] = _datetime
-        env.globals["admin_path"] = lambda request, *parts: request.route_path("admin", traverse=parts)
+        env.globals["admin_path"] = lambda request, *parts: request.route_path("admin", traverse="/" + "/".join(parts))
 
     # After pyramid_jinja2 has made its environment.
     config.action(None, register, order=999)

@@ -30,7 +30,7 @@ def safe_next(request, value: str | None) -> str:
     """Only a path on this site: never an absolute or scheme-relative URL (an open redirect)."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return request.route_path("admin", traverse=("reviews", ""))
+    return request.route_path("admin", traverse="/reviews/")
 
 
 def lock_seconds(failures: int) -> int:

@@ -2,6 +2,8 @@
 
     proctorhub initdb INI
     proctorhub token create INI --role admin|reviewer|lms [--name NAME]
+    proctorhub staff create INI --email EMAIL --role admin|reviewer [--course CONTEXT_ID ...]  (password on stdin)
+    proctorhub seed INI --reviews N
     proctorhub keys rotate INI
     proctorhub keys list INI
 """
@@ -11,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import initdb, keys, tokens
+from . import initdb, keys, seed, staff, tokens
 
-COMMAND_MODULES = [initdb, tokens, keys]
+COMMAND_MODULES = [initdb, tokens, keys, staff, seed]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,105 @@
+"""The review queue with a million reviews: ``python -m bench.queue [--reviews N] [--keep]``.
+
+Makes a fresh PostgreSQL database (127.0.0.1:5432, or ``PROCTORHUB_BENCH_PG_URL``), migrates it,
+seeds N reviews with ``proctorhub seed``'s code, then times the admin's rendered HTML queue
+through the whole WSGI app (security policy, traversal, query, template): the first page and a
+page deep in the queue (keyset cursor near the end). Target: under 100 ms each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from pyramid.paster import get_appsettings
+from webtest import TestApp
+
+from proctorhub import main as make_app
+from proctorhub.cli.seed import seed_reviews
+from proctorhub.cli.tokens import create_token
+from proctorhub.migrations import upgrade_to_head
+from proctorhub.models import Review, get_engine, get_session_factory
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_URL = os.environ.get("PROCTORHUB_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+TARGET_MS = 100.0
+
+
+def _timed(testapp, url: str, headers: dict, runs: int) -> list[float]:
+    for _ in range(3):  # warm the connection pool, template cache and PostgreSQL's buffers
+        testapp.get(url, headers=headers, status=200)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = testapp.get(url, headers=headers, status=200)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert "<table class=\"list queue\">" in response.text
+    return timings
+
+
+def _line(label: str, timings: list[float]) -> str:
+    p50 = statistics.median(timings)
+    p95 = sorted(timings)[int(len(timings) * 0.95) - 1]
+    verdict = "ok" if p50 < TARGET_MS else "OVER TARGET"
+    return f"{label:<34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (target < {TARGET_MS:.0f} ms: {verdict})"
+
+
+def run(reviews: int, runs: int, keep: bool) -> int:
+    name = f"proctorhub_bench_queue_{uuid.uuid4().hex[:8]}"
+    server = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = get_engine({"sqlalchemy.url": url})
+        upgrade_to_head(engine)
+        started = time.perf_counter()
+        total = seed_reviews(engine, reviews)
+        print(f"review queue: seeded {total} reviews on PostgreSQL in {time.perf_counter() - started:.1f} s")
+        session = get_session_factory(engine)()
+        token = create_token(session, "admin", "bench")
+        session.commit()
+        deep_index = max(0, int(total * 0.99) - 1)
+        priority, review_id = session.execute(
+            sa.select(Review.queue_priority, Review.id).order_by(Review.queue_priority, Review.id)
+            .offset(deep_index).limit(1)).one()
+        session.close()
+        engine.dispose()
+
+        settings = dict(get_appsettings(str(ROOT / "testing.ini"), name="main"))
+        settings["sqlalchemy.url"] = url
+        app = make_app({}, **settings)
+        testapp = TestApp(app)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/html"}
+        first = _timed(testapp, "/admin/reviews/", headers, runs)
+        deep = _timed(testapp, f"/admin/reviews/?after={priority}.{review_id}", headers, runs)
+        print(_line("review queue, first page (HTML):", first))
+        print(_line(f"review queue, page at row {deep_index + 1:,}:", deep))
+        app.registry["dbengine"].dispose()
+    finally:
+        if not keep:
+            with server.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            print(f"kept database {name}")
+        server.dispose()
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.queue", description=__doc__.splitlines()[0])
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    return run(args.reviews, args.runs, args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
