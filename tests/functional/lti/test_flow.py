@@ -93,3 +93,34 @@ def test_end_assessment_launch_refused_when_the_tool_did_not_ask(flow, dbsession
     answer = flow.create_launch(message_type="LtiEndAssessment", status=409)
     assert answer["error"]["code"] == "end_assessment_not_requested"
     assert snapshot(dbsession) == before
+
+
+def test_expired_ledger_entries_are_purged(flow, dbsession):
+    from proctorhub.models import ReplayEntry
+
+    from .conftest import past
+
+    dbsession.add(ReplayEntry(issuer=flow.config.client_id, kind="nonce", value="old", expires_at=past(10)))
+    dbsession.commit()
+    flow.start(flow.signed(flow.start_proctoring()))
+    dbsession.expire_all()
+    assert "old" not in {row.value for row in dbsession.execute(select(ReplayEntry)).scalars()}
+
+
+def test_launch_api_refusals(flow, testapp, dbsession):
+    from ... import factories as f
+
+    body = {"config_id": flow.config.id, "message_type": "LtiStartProctoring", "user": {"id": "u1"},
+            "resource_link": {"id": "exam-1"}, "attempt_number": 1, "return_url": "javascript:alert(1)"}
+    refused = testapp.post_json("/api/v1/launches", body, headers=f.auth(flow.lms), status=400).json["error"]
+    assert refused["code"] == "invalid_payload"
+    assert set(refused["details"]["fields"]) == {"user.role", "return_url"}
+    body.update(user={"id": "u1", "role": "learner"}, return_url="https://lms.test/r", config_id=999)
+    assert testapp.post_json("/api/v1/launches", body, headers=f.auth(flow.lms),
+                             status=404).json["error"]["code"] == "unknown_configuration"
+    body.update(config_id=flow.config.id, message_type="LtiResourceLinkRequest")
+    testapp.post_json("/api/v1/launches", body, headers=f.auth(flow.lms), status=400)
+    body.update(message_type="LtiStartProctoring")
+    testapp.post_json("/api/v1/launches", body, status=401)
+    testapp.post_json("/api/v1/launches", body, headers=f.auth(f.token(dbsession, role="reviewer")), status=403)
+    assert snapshot(dbsession)["attempts"] == [] and snapshot(dbsession)["launches"] == []
