@@ -290,3 +290,13 @@ def test_serve_requires_the_platform_and_client_id(capsys):
         cli.main(["serve", "--port", "7001"])
     assert exit_info.value.code == 2
     assert "--platform" in capsys.readouterr().err
+
+
+def test_platform_errors_sent_back_as_a_query_are_shown_and_id_tokens_only_accepted_posted(browser, platform):
+    answer = browser.get("/launch", {"error": "access_denied", "error_description": "no session cookie",
+                                     "state": "s"}, status=400)
+    assert refused(answer) == "platform_refused" and "no session cookie" in answer.text
+    request = login(browser, platform)
+    answer = browser.get("/launch", {"id_token": platform.id_token(request["nonce"]), "state": request["state"]},
+                         status=405)
+    assert refused(answer) == "missing_id_token"

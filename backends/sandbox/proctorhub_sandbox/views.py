@@ -87,15 +87,28 @@ def login(request):
     return response
 
 
+def _platform_refusal(params) -> None:
+    if params.get("error"):
+        raise ToolError("platform_refused", f"the platform refused the login: {params['error']}: "
+                        f"{params.get('error_description', '')}")
+
+
+@view_config(route_name="launch", request_method="GET")
+def launch_error(request):
+    """A platform may send an OIDC error back to the redirect URI as a query; an id_token only
+    ever arrives as a form post (response_mode=form_post)."""
+    _platform_refusal(request.GET)
+    raise ToolError("missing_id_token", "the id_token must be form-posted to this URL (response_mode=form_post)",
+                    status=405)
+
+
 @view_config(route_name="launch", request_method="POST", require_csrf=False)
 def launch(request):
     """The platform's form post of the id_token: verify it strictly, then show the learner the
     proctoring check (LtiStartProctoring) or the end of the exam (LtiEndAssessment)."""
     tool = request.registry.tool
     settings = tool.settings
-    if request.POST.get("error"):
-        raise ToolError("platform_refused", f"the platform refused the login: {request.POST['error']}: "
-                        f"{request.POST.get('error_description', '')}")
+    _platform_refusal(request.POST)
     token, state = request.POST.get("id_token"), request.POST.get("state")
     if not token:
         raise ToolError("missing_id_token", "the form post has no id_token")
