@@ -99,24 +99,28 @@ def visible_courses(identity) -> tuple[str, ...] | None:
 
 
 def queue_page(dbsession, filters: QueueFilters, courses: tuple[str, ...] | None) -> QueuePage:
-    query = select(Review)
+    page = select(Review.id)
     if courses is not None:
         if filters.course is not None and filters.course not in courses:
             raise Forbidden("this course is not one of yours", details={"course": filters.course})
-        query = query.where(Review.context_id.in_(courses)) if filters.course is None else query
+        page = page.where(Review.context_id.in_(courses)) if filters.course is None else page
     if filters.course is not None:
-        query = query.where(Review.context_id == filters.course)
+        page = page.where(Review.context_id == filters.course)
     if filters.status is not None:
-        query = query.where(Review.status == filters.status)
+        page = page.where(Review.status == filters.status)
     if filters.exam is not None:
-        query = query.where(Review.exam_id == filters.exam)
+        page = page.where(Review.exam_id == filters.exam)
     if filters.backend is not None:
-        query = query.where(Review.backend == filters.backend)
+        page = page.where(Review.backend == filters.backend)
     if filters.unreviewed:
-        query = query.where(Review.reviewer_id.is_(None))
+        page = page.where(Review.reviewer_id.is_(None))
     if filters.after is not None:
-        query = query.where(tuple_(Review.queue_priority, Review.id) > tuple_(*filters.after))
-    query = query.order_by(Review.queue_priority, Review.id).limit(filters.limit + 1)
+        page = page.where(tuple_(Review.queue_priority, Review.id) > tuple_(*filters.after))
+    # The page's ids first, from the index alone; only then the rows with their attempts and exams.
+    # Joined in one query, PostgreSQL misjudges how many rows follow the cursor and joins them all
+    # before sorting (120 ms deep in a million reviews instead of a few).
+    page = page.order_by(Review.queue_priority, Review.id).limit(filters.limit + 1).subquery()
+    query = select(Review).join(page, Review.id == page.c.id).order_by(Review.queue_priority, Review.id)
     rows = list(dbsession.execute(query).unique().scalars())
     next_cursor = None
     if len(rows) > filters.limit:
