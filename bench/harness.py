@@ -298,13 +298,17 @@ class Side:
     work: list
     runner: Callable = run_tasks
     cursor: int = 0
+    #: Items answered as expected so far, warm-up included (to check against the rows stored).
+    completed: int = 0
 
     def run(self, count: int, clients: int, max_seconds: float, what: str) -> LoadResult:
         chunk = self.work[self.cursor:self.cursor + count]
         if len(chunk) < count:
             raise ValueError(f"{what}: {count} items needed, {len(chunk)} left")
         self.cursor += count
-        return checked(self.runner(self.server.port, chunk, clients=clients, max_seconds=max_seconds), what)
+        result = checked(self.runner(self.server.port, chunk, clients=clients, max_seconds=max_seconds), what)
+        self.completed += result.requests
+        return result
 
 
 def compare(subject: Side, floor: Side, *, plan, warm_up: int, what: str, rounds: int = 3) -> dict:
@@ -316,8 +320,8 @@ def compare(subject: Side, floor: Side, *, plan, warm_up: int, what: str, rounds
     rounds`` fresh items and ``max_seconds / rounds``. Returns ``{clients: (subject, floor)}``
     with each side's rounds combined (requests over the summed time; every latency).
     """
-    floor.run(warm_up, 8, 30, f"{what}: floor warm-up")
-    subject.run(warm_up, 8, 30, f"{what}: warm-up")
+    floor.run(warm_up, 8, 10, f"{what}: floor warm-up")
+    subject.run(warm_up, 8, 10, f"{what}: warm-up")
     results = {}
     for clients, count, max_seconds in plan:
         per_round = count // rounds

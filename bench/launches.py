@@ -50,7 +50,7 @@ TITLE = "Complete LTI launches (4 round trips) through waitress, beside a floor 
 ROUND_TRIPS = 4
 WARM_UP = 40
 # (client threads, launches, at most seconds).
-PLAN = ((1, 250, 6.0), (8, 500, 8.0))
+PLAN = ((1, 150, 4.5), (8, 360, 6.0))
 TARGET_RATIO = 0.5  # within 2x of the floor
 
 
@@ -121,15 +121,15 @@ def run_on(kind: str, result: SectionResult, tool: FakeTool) -> None:
         token, config_id = arrange(database, tool)
         launcher = Launcher(lms_token=token, config_id=config_id, tool=tool, issuer=settings["proctorhub.issuer"])
         with Server("bench.floor:main", settings) as floor_server, Server("proctorhub:main", settings) as app_server:
-            measured = compare(Side(app_server, [launcher.task(i) for i in range(needed)]),
-                               Side(floor_server, [floor_task] * needed),
+            subject = Side(app_server, [launcher.task(i) for i in range(needed)])
+            measured = compare(subject, Side(floor_server, [floor_task] * needed),
                                plan=PLAN, warm_up=WARM_UP, what=f"launches on {kind}")
         with database.engine.connect() as connection:
             started = connection.execute(
                 sa.select(sa.func.count()).select_from(Attempt).where(Attempt.status == "started")
             ).scalar_one()
 
-    launched = WARM_UP + sum(subject.requests for subject, _ in measured.values())
+    launched = subject.completed
     if started != launched:
         raise RuntimeError(f"on {kind}, {launched} launches completed but {started} attempts are started")
     result.notes.append(f"{kind}: {launched} launches started {started} attempts")

@@ -43,7 +43,7 @@ BACKEND = "softwaresecure"
 VENDOR_STATUSES = ("Clean", "Suspicious", "Rules Violation", "Not Reviewed")
 WARM_UP = 150
 # (client threads, requests, at most seconds): bounded both ways so the whole run stays short.
-PLAN = ((1, 600, 6.0), (8, 1600, 8.0))
+PLAN = ((1, 450, 4.5), (8, 1200, 6.0))
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 
@@ -102,12 +102,12 @@ def run_on(kind: str, result: SectionResult) -> None:
         attempts = create_attempts(database, needed)
         secret = settings[f"proctorhub.backend.{BACKEND}.secret"]
         with Server("bench.floor:main", settings) as floor_server, Server("proctorhub:main", settings) as app_server:
-            measured = compare(Side(app_server, callback_requests(attempts, secret), run_load),
-                               Side(floor_server, floor_requests(needed), run_load),
+            subject = Side(app_server, callback_requests(attempts, secret), run_load)
+            measured = compare(subject, Side(floor_server, floor_requests(needed), run_load),
                                plan=PLAN, warm_up=WARM_UP, what=f"review callbacks on {kind}")
         stored = count_rows(database)
 
-    answered = WARM_UP + sum(subject.requests for subject, _ in measured.values())
+    answered = subject.completed
     # Three comments per payload, one review event plus one status-change event per callback.
     if stored != {"review": answered, "review_comment": 3 * answered, "event": 2 * answered}:
         raise RuntimeError(f"on {kind}, {answered} callbacks answered 200 but the database holds {stored}")
