@@ -1,0 +1,124 @@
+"""Where a review callback's time goes: ``python -m bench.profile_reviews [--db sqlite|postgresql] [-n N]``.
+
+Builds the real app in this process on a fresh database, sends N distinct signed callbacks
+straight to the WSGI app (no HTTP, no threads), and prints the time per callback, the SQL
+statements per callback, and cProfile's self time grouped by package (SQLAlchemy by
+subpackage), then the slowest functions by cumulative time. Not part of ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import io
+import pstats
+import re
+import sys
+import time
+
+import sqlalchemy as sa
+
+from proctorhub import main as make_app
+
+from .harness import DATABASE_KINDS, Request, app_settings, fresh_database
+from .reviews import BACKEND, callback_requests, create_attempts
+
+WARM_UP = 100
+
+
+def call(app, request: Request) -> None:
+    environ = {
+        "REQUEST_METHOD": request.method, "PATH_INFO": request.path, "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(request.body), "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.version": (1, 0),
+        "CONTENT_LENGTH": str(len(request.body)),
+    }
+    for name, value in request.headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+    statuses = []
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    if not statuses[0].startswith("200"):
+        raise RuntimeError(f"{request.path} -> {statuses[0]}: {body[:300]!r}")
+
+
+def group(filename: str, function: str) -> str:
+    if "site-packages/" in filename:
+        package = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+        if package == "sqlalchemy":
+            package += "." + filename.split("sqlalchemy/", 1)[1].split("/", 1)[0].removesuffix(".py")
+        return package
+    if "/proctorhub" in filename:
+        return "proctorhub and its plugins"
+    if filename.startswith("~") or filename == "<built-in>":
+        return f"built-in {function}"
+    return "stdlib " + filename.rsplit("/", 1)[-1]
+
+
+def profile(kind: str, count: int) -> str:
+    out = []
+    with fresh_database(kind) as database:
+        settings = app_settings(database)
+        app = make_app({}, **settings)
+        requests = callback_requests(create_attempts(database, WARM_UP + 2 * count),
+                                     settings[f"proctorhub.backend.{BACKEND}.secret"])
+        for request in requests[:WARM_UP]:
+            call(app, request)
+
+        timed = requests[WARM_UP:WARM_UP + count]
+        began = time.perf_counter()
+        for request in timed:
+            call(app, request)
+        plain_ms = (time.perf_counter() - began) * 1000 / count
+
+        statements = collections.Counter()
+        engine = app.registry["dbengine"]
+
+        def count_statement(_conn, _cursor, statement, *_args):
+            statements[statement.split(None, 1)[0].upper()] += 1
+
+        sa.event.listen(engine, "before_cursor_execute", count_statement)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for request in requests[WARM_UP + count:]:
+            call(app, request)
+        profiler.disable()
+        sa.event.remove(engine, "before_cursor_execute", count_statement)
+        engine.dispose()
+
+    out.append(f"{kind}: {plain_ms:.2f} ms per callback in-process ({1000 / plain_ms:.0f}/s), no profiler")
+    out.append("  SQL statements per callback: " + ", ".join(
+        f"{name} {n / count:g}" for name, n in statements.most_common()) + " (plus BEGIN/COMMIT)")
+    stats = pstats.Stats(profiler)
+    by_group: collections.Counter = collections.Counter()
+    for (filename, _line, function), (_cc, _nc, self_time, _cum, _callers) in stats.stats.items():
+        by_group[group(filename, function)] += self_time
+    total = sum(by_group.values())
+    out.append(f"  self time by package under cProfile ({total * 1000 / count:.2f} ms per callback):")
+    for name, seconds in by_group.most_common(14):
+        out.append(f"    {seconds / total:6.1%}  {seconds * 1000 / count:6.3f} ms  {name}")
+    listing = io.StringIO()
+    # proctorhub's own functions, plus the two places the ORM does its work: every flush, and the
+    # commit pyramid_tm makes after the view (which flushes what the view added last).
+    wanted = r"proctorhub|transaction/_transaction\.py:\d+\(commit\)|orm/session\.py:\d+\(flush\)"
+    pstats.Stats(profiler, stream=listing).sort_stats("cumulative").print_stats(wanted, 28)
+    out.append("  by cumulative time (proctorhub's functions, every ORM flush, the transaction commit):")
+    out += ["    " + line for line in listing.getvalue().splitlines()
+            if line.strip()[:1].isdigit() and re.search(wanted, line)]
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_reviews", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", action="append", choices=DATABASE_KINDS, dest="databases")
+    parser.add_argument("-n", type=int, default=500, help="callbacks timed (and as many profiled)")
+    args = parser.parse_args(argv)
+    for kind in args.databases or DATABASE_KINDS:
+        print(profile(kind, args.n), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
