@@ -4,7 +4,8 @@
 third-party-initiated login with an OIDC authentication request, reads the id_token out of the
 platform's auto-posting form, and signs ``LtiStartAssessment`` and client assertions.
 ``JwksServer`` serves a JWKS on 127.0.0.1 from a thread. ``run_launch`` drives one complete launch
-(launch API, browser entry, authorize, start assessment) over HTTP with ``requests``.
+(launch API, browser entry, authorize, start assessment) over HTTP with ``requests``;
+``begin_launch`` stops before the start assessment.
 """
 
 from __future__ import annotations
@@ -148,15 +149,15 @@ def path_of(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def run_launch(http, bases, *, lms_token: str, config_id: int, tool: FakeTool, platform_issuer: str,
-               user_id: str = "learner-1", resource_link_id: str = "exam-1", attempt_number: int = 1,
-               return_url: str = "https://lms.test/return", context_id: str = "course-1") -> dict:
-    """One complete LtiStartProctoring launch through HTTP with a ``requests.Session``.
+def begin_launch(http, bases, *, lms_token: str, config_id: int, tool: FakeTool, user_id: str = "learner-1",
+                 resource_link_id: str = "exam-1", attempt_number: int = 1,
+                 return_url: str = "https://lms.test/return", context_id: str = "course-1") -> dict:
+    """Launch API, browser entry and authorization with a ``requests.Session`` (the browser).
 
     ``bases`` lists base URLs (``http://127.0.0.1:port``); step *i* goes to ``bases[i % len(bases)]``,
-    so two bases make the steps alternate between two processes. Returns the attempt JSON, the
-    final redirect and the id_token claims."""
-    base = [bases[i % len(bases)] for i in range(4)]
+    so two bases make the steps alternate between two processes. Returns the launch API's answer
+    and the LtiStartProctoring claims."""
+    base = [bases[i % len(bases)] for i in range(3)]
     answer = http.post(f"{base[0]}/api/v1/launches", json={
         "config_id": config_id, "message_type": "LtiStartProctoring",
         "user": {"id": user_id, "role": "learner"}, "resource_link": {"id": resource_link_id},
@@ -170,12 +171,17 @@ def run_launch(http, bases, *, lms_token: str, config_id: int, tool: FakeTool, p
     form = http.post(f"{base[2]}/lti/authorize", data=params, allow_redirects=False)
     assert form.status_code == 200, form.text
     _action, fields = tool.form_fields(form.text)
-    claims = jwt.decode(fields["id_token"], options={"verify_signature": False})
+    return {"launch": launch, "claims": jwt.decode(fields["id_token"], options={"verify_signature": False})}
+
+
+def run_launch(http, bases, *, platform_issuer: str, tool: FakeTool, **launch_fields) -> dict:
+    """One complete LtiStartProctoring launch (launch API, browser entry, authorize, start
+    assessment) through HTTP; the fourth step goes to ``bases[3 % len(bases)]``. Returns the
+    launch API's answer, the id_token claims and the final redirect (the LMS return URL)."""
+    begun = begin_launch(http, bases, tool=tool, **launch_fields)
+    claims = begun["claims"]
     signed = tool.start_assessment(claims, platform_issuer=platform_issuer)
-    start_url = claims[AP + "start_assessment_url"]
-    done = http.post(base[3] + path_of(start_url), data={"JWT": signed}, allow_redirects=False)
+    start_url = bases[3 % len(bases)] + path_of(claims[AP + "start_assessment_url"])
+    done = http.post(start_url, data={"JWT": signed}, allow_redirects=False)
     assert done.status_code == 302, done.text
-    return {"launch": launch, "location": done.headers["Location"], "claims": claims}
-
-
-
+    return {**begun, "location": done.headers["Location"]}

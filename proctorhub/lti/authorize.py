@@ -21,6 +21,7 @@ from ..security import Permission
 from .browser import current_browser_session
 from .errors import AuthorizationError
 from .id_token import make_id_token
+from .single_use import spend
 
 
 def _find_client(dbsession, client_id: str | None) -> ToolConfiguration:
@@ -85,8 +86,9 @@ def authorize(request):
     if launch.browser_session_id != session.id:
         raise refuse("access_denied", "the launch was entered by another browser", "browser_session")
 
+    if not spend(request.dbsession, launch, "authorized_at"):
+        raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
     now = utcnow()
-    launch.authorized_at = now
     session_data = None
     if launch.message_type == MessageType.start_proctoring:
         session_data = secrets.token_urlsafe(32)

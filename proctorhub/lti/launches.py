@@ -23,6 +23,7 @@ from ..security import Permission
 from .browser import bind_browser_session
 from .claims import ROLE_NAMES
 from .errors import LtiError
+from .single_use import spend
 
 
 def role_uri(value: str) -> str:
@@ -101,8 +102,9 @@ def enter_launch(request):
     if launch.expires_at <= utcnow():
         raise LtiError("this launch URL has expired; ask the LMS for a new one", code="launch_expired")
     configuration = launch.configuration
+    if not spend(request.dbsession, launch, "entered_at"):
+        raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     hint = secrets.token_urlsafe(32)
-    launch.entered_at = utcnow()
     launch.message_hint_hash = digest(hint)
     if launch.message_type == MessageType.start_proctoring:
         move(request.dbsession, launch.attempt, AttemptStatus.ready_to_start, reason="launch")

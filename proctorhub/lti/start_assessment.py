@@ -20,6 +20,7 @@ from . import claims as c
 from .browser import current_browser_session
 from .errors import LtiError
 from .replay import remember_once
+from .single_use import spend
 from .tokens import unverified_header, unverified_issuer, verify
 from .tool_keys import tool_public_key
 
@@ -97,7 +98,8 @@ def start_assessment(request):
     if not isinstance(resource_link, dict) or resource_link.get("id") != attempt.exam.resource_link_id:
         raise LtiError("resource_link.id is not the launch's", code="resource_link_mismatch")
 
-    issued.used_at = utcnow()
+    if not spend(request.dbsession, issued, "used_at"):
+        raise LtiError("session_data was used already", code="session_data_used")
     move(request.dbsession, attempt, AttemptStatus.started, reason="LtiStartAssessment")
     attempt.end_assessment_return = claims.get(c.END_ASSESSMENT_RETURN) is True
     verified_user = claims.get(c.VERIFIED_USER)

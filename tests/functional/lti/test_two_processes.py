@@ -10,17 +10,19 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from proctorhub.models import Attempt, Launch
+from proctorhub.models import Attempt, Event, Launch
 
 from ...conftest import ROOT
-from ...lti_tool import run_launch
+from ...lti_tool import begin_launch, path_of, run_launch
 from .conftest import ISSUER
 
 
@@ -87,3 +89,27 @@ def test_launch_alternating_between_two_processes(two_servers, dbsession, tool, 
     launch = dbsession.execute(select(Launch)).scalar_one()
     assert launch.entered_at is not None and launch.authorized_at is not None
     assert result["launch"]["attempt"]["attempt_code"] == attempt.attempt_code
+
+
+def test_session_data_spent_once_when_two_processes_race(two_servers, dbsession, tool, tool_config, lms):
+    """Two LtiStartAssessment messages with the same session_data (fresh nonces) hit both
+    processes at once: exactly one starts the attempt."""
+    with requests.Session() as browser:
+        begun = begin_launch(browser, two_servers, lms_token=lms, config_id=tool_config.id, tool=tool)
+        claims = begun["claims"]
+        path = path_of(claims["https://purl.imsglobal.org/spec/lti-ap/claim/start_assessment_url"])
+        messages = [tool.start_assessment(claims, platform_issuer=ISSUER) for _ in two_servers]
+        barrier = threading.Barrier(len(two_servers))
+
+        def post(base, message):
+            barrier.wait()
+            return browser.post(base + path, data={"JWT": message}, allow_redirects=False)
+
+        with ThreadPoolExecutor(len(two_servers)) as pool:
+            answers = list(pool.map(post, two_servers, messages))
+    assert sorted(a.status_code for a in answers) == [302, 400]
+    refused = next(a for a in answers if a.status_code == 400)
+    assert refused.json()["error"]["code"] == "session_data_used"
+    dbsession.expire_all()
+    assert dbsession.execute(select(Attempt.status)).scalar_one() == "started"
+    assert dbsession.execute(select(func.count()).select_from(Event)).scalar_one() == 2  # ready_to_start, started
