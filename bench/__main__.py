@@ -79,7 +79,10 @@ def report(results: list[SectionResult], seconds: float) -> str:
         out.append("")
     checks = [c for result in results for c in result.checks]
     missed = [c for c in checks if not c.met]
-    out.append(f"{len(checks) - len(missed)} of {len(checks)} targets met; {seconds:.0f} s in all.")
+    own = [result.name for result in results if result.text]
+    out.append(f"{len(checks) - len(missed)} of {len(checks)} targets met"
+               + (f" (not counting {', '.join(own)}, which reports its own)" if own else "")
+               + f"; {seconds:.0f} s in all.")
     return "\n".join(out)
 
 
