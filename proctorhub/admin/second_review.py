@@ -12,7 +12,7 @@ import colander
 from sqlalchemy import select
 
 from ..models import Review, ReviewStatus
-from ..reviews.service import _snapshot, settle_attempt
+from ..reviews.service import settle_attempt, snapshot
 from . import audit
 
 DEFAULT_PASSING = frozenset({ReviewStatus.passed.value})
@@ -63,7 +63,7 @@ def decide(request, review: Review, *, status: str, note: str) -> Review:
         "note": review.note,
         "attempt_status": attempt.status,
     }
-    dbsession.add(_snapshot(review, replaced_by=f"staff:{staff.email}"))
+    dbsession.add(snapshot(review, replaced_by=f"staff:{staff.email}"))
     review.status = new_status
     review.reviewer = staff
     review.reviewer_id = staff.id

@@ -28,6 +28,38 @@ def can_move(old: str, new: str) -> bool:
     return new in INCOMPLETE_MOVES.get(old, set())
 
 
+def check_move(old: str, new: AttemptStatus) -> None:
+    """Raise ``Conflict`` (409 ``invalid_status_change``) for a move the lifecycle forbids."""
+    if not can_move(old, new):
+        raise Conflict(
+            f"the attempt is {old}; it cannot become {new.value}",
+            code="invalid_status_change",
+            details={"from": old, "to": new.value},
+        )
+
+
+def changed_columns(attempt_started_at, new: AttemptStatus, now) -> dict:
+    """The attempt's columns that a move to ``new`` sets, besides ``status``."""
+    columns = {"status": new.value, "modified_at": now}
+    if new == S.started and attempt_started_at is None:
+        columns["started_at"] = now
+    if new == S.submitted:
+        columns["submitted_at"] = now
+    if new in COMPLETED_STATUSES and new != S.submitted:
+        columns["completed_at"] = now
+    return columns
+
+
+def status_event(attempt_id: int, attempt_code: str, old: str, new: AttemptStatus, reason: str) -> dict:
+    """The outbox row recording one status change."""
+    return {
+        "kind": EventKind.attempt_status_changed.value,
+        "attempt_id": attempt_id,
+        "attempt_code": attempt_code,
+        "payload": {"from": old, "to": new.value, "reason": reason},
+    }
+
+
 def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str) -> bool:
     """Move ``attempt`` to ``new``; return whether its status changed.
 
@@ -37,26 +69,8 @@ def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str) 
     old = attempt.status
     if old == new.value:
         return False
-    if not can_move(old, new):
-        raise Conflict(
-            f"the attempt is {old}; it cannot become {new.value}",
-            code="invalid_status_change",
-            details={"from": old, "to": new.value},
-        )
-    now = utcnow()
-    attempt.status = new.value
-    if new == S.started and attempt.started_at is None:
-        attempt.started_at = now
-    if new == S.submitted:
-        attempt.submitted_at = now
-    if new in COMPLETED_STATUSES and new != S.submitted:
-        attempt.completed_at = now
-    dbsession.add(
-        Event(
-            kind=EventKind.attempt_status_changed.value,
-            attempt_id=attempt.id,
-            attempt_code=attempt.attempt_code,
-            payload={"from": old, "to": new.value, "reason": reason},
-        )
-    )
+    check_move(old, new)
+    for column, value in changed_columns(attempt.started_at, new, utcnow()).items():
+        setattr(attempt, column, value)
+    dbsession.add(Event(**status_event(attempt.id, attempt.attempt_code, old, new, reason)))
     return True

@@ -6,13 +6,13 @@ import colander
 from pyramid.view import view_config
 
 from ..attempts.serialize import attempt_json, review_json
-from ..attempts.service import get_attempt
 from ..backends import NormalisedReviewSchema
 from ..backends.errors import AuthenticationFailed, BadReviewStatus
 from ..errors import Conflict, InvalidPayload, PreconditionFailed, colander_details
 from ..schemas import parse_json_object
 from ..security import Permission
 from .service import payload_digest, store_vendor_review
+from .target import load_review_target
 
 
 def normalise(backend, payload: dict) -> dict:
@@ -61,9 +61,9 @@ def review_callback(context, request):
     attempt_code = backend.attempt_code(payload)
     normalised = normalise(backend, payload)
 
-    attempt = get_attempt(request.dbsession, attempt_code)
-    check_vendor_record(backend, attempt, payload)
-    exam = attempt.exam
+    target = load_review_target(request.dbsession, attempt_code)
+    check_vendor_record(backend, target, payload)
+    exam = target.exam
     if exam.backend is not None and exam.backend != backend.name:
         raise Conflict(
             f"this attempt's exam is reviewed through backend {exam.backend!r}, not {backend.name!r}",
@@ -79,7 +79,7 @@ def review_callback(context, request):
     stored = store_vendor_review(
         request.dbsession,
         backend=backend,
-        attempt=attempt,
+        target=target,
         normalised=normalised,
         redacted_payload=backend.redact(payload),
         digest=payload_digest(payload),
@@ -88,5 +88,5 @@ def review_callback(context, request):
     )
     answer = review_json(stored.review)
     answer["outcome"] = stored.outcome
-    answer["attempt"] = attempt_json(attempt, stored.review)
+    answer["attempt"] = attempt_json(stored.attempt, stored.review)
     return answer

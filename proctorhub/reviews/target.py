@@ -1,0 +1,80 @@
+"""The attempt a vendor callback is about, read in one query without the ORM.
+
+The callback is the hot path: one joined SELECT gives everything the checks, the decision and
+the answer need, as plain frozen values that ``attempts.serialize`` renders like ORM rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy import bindparam, select
+
+from ..errors import NotFound
+from ..models import Attempt, Exam
+
+attempt_t = Attempt.__table__
+exam_t = Exam.__table__
+
+
+@dataclass(frozen=True)
+class ExamFacts:
+    id: int
+    context_id: str
+    resource_link_id: str
+    is_practice: bool
+    is_proctored: bool
+    backend: str | None
+
+
+@dataclass(frozen=True)
+class ReviewTarget:
+    id: int
+    attempt_code: str
+    status: str
+    attempt_number: int
+    exam_id: int
+    user_id: str
+    user_name: str | None
+    user_email: str | None
+    external_id: str | None
+    end_assessment_return: bool
+    verified_user: dict | None
+    started_at: dt.datetime | None
+    created_at: dt.datetime
+    modified_at: dt.datetime
+    archived_at: dt.datetime | None
+    exam: ExamFacts
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    def changed(self, **columns) -> ReviewTarget:
+        known = {k: v for k, v in columns.items() if k in self.__dataclass_fields__}
+        return replace(self, **known)
+
+
+ATTEMPT_COLUMNS = [c for c in ReviewTarget.__dataclass_fields__ if c not in {"exam"}]
+EXAM_COLUMNS = {"context_id": "context_id", "resource_link_id": "resource_link_id", "is_practice": "is_practice",
+                "is_proctored": "is_proctored", "backend": "exam_backend"}
+
+TARGET_QUERY = (
+    select(
+        *(attempt_t.c[name] for name in ATTEMPT_COLUMNS),
+        *(exam_t.c[column].label(label) for column, label in EXAM_COLUMNS.items()),
+    )
+    .join_from(attempt_t, exam_t, attempt_t.c.exam_id == exam_t.c.id)
+    .where(attempt_t.c.attempt_code == bindparam("code"))
+)
+
+
+def load_review_target(dbsession, attempt_code: str) -> ReviewTarget:
+    """The attempt with this code, live or archived; 404 ``unknown_attempt`` otherwise."""
+    row = dbsession.connection().execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
+    if row is None:
+        raise NotFound("no attempt has this attempt code", code="unknown_attempt",
+                       details={"attempt_code": attempt_code})
+    exam = ExamFacts(id=row["exam_id"], **{column: row[label] for column, label in EXAM_COLUMNS.items()})
+    return ReviewTarget(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS})
