@@ -121,12 +121,17 @@ def jwks(dbsession) -> dict:
     return {"keys": [dict(key.public_jwk) for key in published_keys(dbsession)]}
 
 
-def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
-    """The active key's kid and parsed private key; the PEM is read and parsed once per process."""
-    kid = dbsession.execute(
+def _active_kid(dbsession) -> str | None:
+    # Read every time (one indexed query): a kid cached across requests could outlive its row.
+    return dbsession.execute(
         select(PlatformKey.kid).where(PlatformKey.state == KeyState.active.value)
         .order_by(PlatformKey.activated_at.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
+    """The active key's kid and parsed private key; the PEM is read and parsed once per process."""
+    kid = _active_kid(dbsession)
     if kid is None:
         raise NoSigningKey("the platform has no active signing key; run `proctorhub initdb INI`")
     key = _private_keys.get(kid)
@@ -135,6 +140,17 @@ def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
         with _lock:
             key = _private_keys.setdefault(kid, serialization.load_pem_private_key(pem.encode("ascii"), None))
     return kid, key
+
+
+def forget_active_kid() -> None:
+    """Forget what this process remembers about platform keys (their parsed forms by kid).
+
+    For when keys were deleted behind the process's back (tests emptying tables); rotation never
+    needs it, since a kid never changes its key material and the active kid is read per signature.
+    """
+    with _lock:
+        _private_keys.clear()
+        _public_keys.clear()
 
 
 def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:

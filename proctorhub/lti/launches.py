@@ -61,7 +61,7 @@ def create_launch(request):
     if not (configuration.oidc_login_url and configuration.launch_url and configuration.redirect_uris):
         raise PreconditionFailed("the tool configuration lacks its OIDC login URL, launch URL or redirect URIs",
                                  code="configuration_incomplete")
-    attempt, _created = find_or_create_attempt(request.dbsession, request.backends, attempt_request(data))
+    attempt, created = find_or_create_attempt(request.dbsession, request.backends, attempt_request(data))
     if attempt.exam.configuration_id != configuration.id:
         raise Conflict("this exam is proctored through another tool configuration", code="configuration_mismatch",
                        details={"exam_configuration_id": attempt.exam.configuration_id})
@@ -85,7 +85,7 @@ def create_launch(request):
     return {
         "launch_url": f"{request.app_settings.issuer}/lti/launch/{token}",
         "expires_at": launch.expires_at.isoformat(),
-        "attempt": attempt_json(attempt, review_of(request.dbsession, attempt)),
+        "attempt": attempt_json(attempt, None if created else review_of(request.dbsession, attempt)),
     }
 
 
@@ -102,10 +102,13 @@ def enter_launch(request):
     if launch.expires_at <= utcnow():
         raise LtiError("this launch URL has expired; ask the LMS for a new one", code="launch_expired")
     configuration = launch.configuration
-    if not spend(request.dbsession, launch, "entered_at"):
-        raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     hint = secrets.token_urlsafe(32)
-    launch.message_hint_hash = digest(hint)
+    response = HTTPFound()
+    response.headers["Cache-Control"] = "no-store"
+    browser_session = bind_browser_session(request, response, launch.user_id)
+    if not spend(request.dbsession, launch, "entered_at", message_hint_hash=digest(hint),
+                 browser_session_id=browser_session.id):
+        raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     if launch.message_type == MessageType.start_proctoring:
         move(request.dbsession, launch.attempt, AttemptStatus.ready_to_start, reason="launch")
     query = {
@@ -116,8 +119,6 @@ def enter_launch(request):
         "lti_deployment_id": configuration.deployment_id,
         "client_id": configuration.client_id,
     }
-    response = HTTPFound(location=configuration.oidc_login_url
+    response.location = (configuration.oidc_login_url
                          + ("&" if "?" in configuration.oidc_login_url else "?") + urlencode(query))
-    response.headers["Cache-Control"] = "no-store"
-    launch.browser_session_id = bind_browser_session(request, response, launch.user_id).id
     return response

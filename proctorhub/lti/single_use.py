@@ -13,15 +13,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..models import utcnow
 
 
-def spend(dbsession, row, column: str) -> bool:
-    """Set ``row.<column>`` to now if it is still empty; whether this request was the one that did."""
+def spend(dbsession, row, column: str, **also) -> bool:
+    """Set ``row.<column>`` to now if it is still empty, and the ``also`` columns with it, in one
+    statement; whether this request was the one that did."""
     model = type(row)
-    now = utcnow()
+    values = {column: utcnow(), **also}
     result = dbsession.execute(
-        update(model).where(model.id == row.id, getattr(model, column).is_(None)).values({column: now})
+        update(model).where(model.id == row.id, getattr(model, column).is_(None)).values(values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False
-    set_committed_value(row, column, now)
+    for name, value in values.items():
+        set_committed_value(row, name, value)
     return True

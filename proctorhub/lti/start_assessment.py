@@ -14,10 +14,10 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ..attempts.lifecycle import move
-from ..models import AttemptStatus, SessionData, ToolConfiguration, digest, utcnow
+from ..models import AttemptStatus, BrowserSession, SessionData, ToolConfiguration, digest, utcnow
 from ..security import Permission
 from . import claims as c
-from .browser import current_browser_session
+from .browser import COOKIE_NAME
 from .errors import LtiError
 from .replay import remember_once
 from .single_use import spend
@@ -51,13 +51,17 @@ def _issued_session_data(request, claims) -> SessionData:
     value = claims.get(c.SESSION_DATA)
     if not isinstance(value, str) or not value:
         raise LtiError("session_data is missing", code="session_data_mismatch")
-    session = current_browser_session(request)
-    if session is None:
+    cookie = request.cookies.get(COOKIE_NAME)
+    # The browser session and what was issued to it, in one query.
+    rows = request.dbsession.execute(
+        select(BrowserSession.id, SessionData).select_from(BrowserSession)
+        .outerjoin(SessionData, SessionData.browser_session_id == BrowserSession.id)
+        .where(BrowserSession.cookie_hash == digest(cookie or ""), BrowserSession.expires_at > utcnow())
+    ).all() if cookie else []
+    if not rows:
         raise LtiError("this browser has no launch session (cookie missing or expired)", code="missing_browser_session")
     presented = digest(value)
-    issued = request.dbsession.execute(
-        select(SessionData).where(SessionData.browser_session_id == session.id)
-    ).scalars()
+    issued = [row for _session_id, row in rows if row is not None]
     # Compared in constant time against every session_data issued to this browser session.
     match = next((row for row in issued if hmac.compare_digest(row.value_hash, presented)), None)
     if match is None:
