@@ -1,23 +1,18 @@
-"""What a tool's administrator must enter on their side to register proctorhub as a platform."""
+"""What a tool's administrator must enter on their side to register proctorhub as a platform.
+
+The values themselves come from the LTI package (``lti.setup_values``), which owns the platform's
+endpoints; the admin only labels them.
+"""
 
 from __future__ import annotations
 
+from ..lti.setup_values import tool_setup_values
 from ..models import ToolConfiguration
 
 
 def platform_values(request, configuration: ToolConfiguration) -> dict:
-    """Issuer, endpoints and identifiers, as DESIGN.md section 5.3 names the platform's routes."""
-    issuer = request.app_settings.issuer
-    return {
-        "issuer": issuer,
-        "client_id": configuration.client_id,
-        "deployment_id": configuration.deployment_id,
-        "authorization_endpoint": f"{issuer}/lti/authorize",
-        "token_endpoint": f"{issuer}/lti/token",
-        "jwks_url": f"{issuer}/lti/jwks",
-        "start_assessment_url": f"{issuer}/lti/start-assessment",
-        "openid_configuration": f"{issuer}/.well-known/openid-configuration",
-    }
+    """Issuer, endpoints and identifiers for one tool configuration."""
+    return tool_setup_values(request, configuration)
 
 
 LABELS = {
@@ -28,5 +23,6 @@ LABELS = {
     "token_endpoint": "OAuth 2 token endpoint",
     "jwks_url": "Platform public keyset (JWKS) URL",
     "start_assessment_url": "Start assessment URL (LtiStartAssessment)",
+    "assessment_control_url": "Assessment Control Service URL",
     "openid_configuration": "OpenID configuration",
 }

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from proctorhub.models import Attempt, Review
@@ -49,12 +51,21 @@ def live(app):
         yield url
 
 
+def wait_for(browser, condition):
+    """Until ``condition(driver)`` holds; elements of a page being replaced are retried, not fatal."""
+    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
+        condition)
+
+
 def sign_in(browser, live, email):
     browser.get(f"{live}/admin/reviews/")
     assert "/admin/sign-in" in browser.current_url
     browser.find_element(By.ID, "email").send_keys(email)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # Wait for the redirect to land, or a later get() could be overtaken by it.
+    wait_for(browser, lambda driver: "/admin/sign-in" not in driver.current_url
+                                     and driver.find_elements(By.CSS_SELECTOR, "table.queue, .card.muted"))
 
 
 def test_review_flow_in_chromium(browser, live, testapp, dbsession):
@@ -82,6 +93,7 @@ def test_review_flow_in_chromium(browser, live, testapp, dbsession):
     browser.find_element(By.CSS_SELECTOR, 'input[name=status][value="violation"]').click()
     browser.find_element(By.ID, "note").send_keys("Second person in the room at 1:40")
     browser.find_element(By.CSS_SELECTOR, "#second-review button[type=submit]").click()
+    wait_for(browser, lambda driver: driver.find_elements(By.CSS_SELECTOR, ".flash"))
     assert "Second review saved" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     # SoftwareSecure passes violations: the attempt is verified by the staff decision
     assert "verified" in browser.find_element(By.CSS_SELECTOR, ".attempt-status").text
@@ -102,7 +114,7 @@ def test_reviewer_cannot_open_another_course_and_forms_need_csrf(browser, live, 
     browser.execute_script("document.querySelector('#second-review input[name=csrf_token]').remove()")
     browser.find_element(By.CSS_SELECTOR, 'input[name=status][value="passed"]').click()
     browser.find_element(By.CSS_SELECTOR, "#second-review button[type=submit]").click()
-    assert "bad_csrf_token" in browser.find_element(By.TAG_NAME, "h1").text
+    wait_for(browser, lambda driver: "bad_csrf_token" in driver.find_element(By.TAG_NAME, "h1").text)
     dbsession.expire_all()
     stored = dbsession.execute(select(Review).where(Review.id == mine.id)).scalar_one()
     assert stored.reviewer_id is None and stored.status == "suspicious"
