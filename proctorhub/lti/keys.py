@@ -142,17 +142,6 @@ def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
     return kid, key
 
 
-def forget_active_kid() -> None:
-    """Forget what this process remembers about platform keys (their parsed forms by kid).
-
-    For when keys were deleted behind the process's back (tests emptying tables); rotation never
-    needs it, since a kid never changes its key material and the active kid is read per signature.
-    """
-    with _lock:
-        _private_keys.clear()
-        _public_keys.clear()
-
-
 def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:
     """A still-published key's public half by kid (for tokens the platform issued itself), or None."""
     now = utcnow()
