@@ -15,7 +15,6 @@ The entry-point name is what operators list in ``proctorhub.backends`` and use i
 from __future__ import annotations
 
 import abc
-import copy
 import hashlib
 import hmac
 import time
@@ -150,10 +149,10 @@ class ReviewBackend(abc.ABC):
             raise AuthenticationFailed("the signature does not match the body")
 
     def redact(self, payload: Mapping) -> dict:
-        """A deep copy of the payload with :attr:`redacted_fields` replaced."""
-        redacted = copy.deepcopy(dict(payload))
+        """The payload with :attr:`redacted_fields` replaced; the original is left untouched."""
+        redacted = dict(payload)
         for path in self.redacted_fields:
-            _redact_path(redacted, path.split("."))
+            redacted = _redacted(redacted, path.split("."))
         return redacted
 
     def describe(self) -> dict:
@@ -167,17 +166,16 @@ class ReviewBackend(abc.ABC):
         }
 
 
-def _redact_path(node, parts: list[str]) -> None:
+def _redacted(node, parts: list[str]):
+    """``node`` with the field at ``parts`` replaced, copying only the containers on the way."""
     if isinstance(node, list):
-        for item in node:
-            _redact_path(item, parts)
-        return
-    if not isinstance(node, dict) or not parts:
-        return
+        return [_redacted(item, parts) for item in node]
+    if not isinstance(node, Mapping) or not parts or parts[0] not in node:
+        return node
     head, rest = parts[0], parts[1:]
-    if head not in node:
-        return
+    copied = dict(node)
     if rest:
-        _redact_path(node[head], rest)
+        copied[head] = _redacted(node[head], rest)
     elif node[head] not in (None, ""):
-        node[head] = REDACTED
+        copied[head] = REDACTED
+    return copied

@@ -25,6 +25,7 @@ from .lti import (  # noqa: F401
 from .meta import Base, metadata, utcnow  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .signin import SigninThrottle  # noqa: F401
+from .sqlite_writers import queue_sqlite_writers
 from .staff import ApiToken, Role, StaffUser, hash_token  # noqa: F401
 
 configure_mappers()
@@ -45,6 +46,7 @@ def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
         sqlalchemy.event.listen(engine, "connect", _tune_sqlite)
+        queue_sqlite_writers(engine)
     return engine
 
 

@@ -8,7 +8,6 @@ takes a Core fast path of four statements; resends and updates go through the OR
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -40,7 +39,17 @@ comment_t = ReviewComment.__table__
 event_t = Event.__table__
 attempt_t = Attempt.__table__
 
-INSERT_IF_NEW = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Built once: statements given their parameters at execution reuse one compiled form.
+def _insert_review_if_new(dialect_insert):
+    return dialect_insert(review_t).on_conflict_do_nothing(index_elements=[review_t.c.attempt_code]).returning(
+        review_t.c.id
+    )
+
+
+INSERT_REVIEW_IF_NEW = {"postgresql": _insert_review_if_new(postgresql.insert),
+                        "sqlite": _insert_review_if_new(sqlite.insert)}
+INSERT_COMMENTS = insert(comment_t)
+INSERT_EVENTS = insert(event_t)
 
 
 @dataclass
@@ -50,9 +59,9 @@ class StoredReview:
     outcome: str  # "created", "updated" or "unchanged"
 
 
-def payload_digest(payload) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def payload_digest(body: bytes) -> str:
+    """Identifies a resend: the same bytes posted again change nothing."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def find_staff_by_email(dbsession, email: str | None) -> StaffUser | None:
@@ -138,17 +147,14 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     # The unique attempt_code decides between racing twins inside the database: the loser's
     # insert does nothing (on PostgreSQL, after waiting for the winner to commit) and it
     # carries on as a resend of the stored review.
-    insert_if_new = INSERT_IF_NEW[connection.dialect.name](review_t).values(review_values)
-    review_id = connection.execute(
-        insert_if_new.on_conflict_do_nothing(index_elements=[review_t.c.attempt_code]).returning(review_t.c.id)
-    ).scalar_one_or_none()
+    review_id = connection.execute(INSERT_REVIEW_IF_NEW[connection.dialect.name], review_values).scalar_one_or_none()
     if review_id is None:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
                                     redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
                                     reviewer=reviewer, app_settings=app_settings)
     comments = _comment_values(normalised)
     if comments:
-        connection.execute(insert(comment_t).values([{**c, "review_id": review_id} for c in comments]))
+        connection.execute(INSERT_COMMENTS, [{**c, "review_id": review_id} for c in comments])
     events = [{
         "kind": EventKind.review_received.value,
         "attempt_id": target.id,
@@ -163,7 +169,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
         events.append(lifecycle.status_event(target.id, target.attempt_code, target.status, decided,
                                              reason=f"review created by {backend.name}"))
         attempt = target.changed(**columns)
-    connection.execute(insert(event_t).values([{**e, "created_at": now} for e in events]))
+    connection.execute(INSERT_EVENTS, [{**e, "created_at": now, "delivered_at": None} for e in events])
     # Core statements are invisible to zope.sqlalchemy: say that this transaction wrote.
     zope.sqlalchemy.mark_changed(dbsession)
     review = SimpleNamespace(

@@ -82,7 +82,7 @@ def review_callback(context, request):
         target=target,
         normalised=normalised,
         redacted_payload=backend.redact(payload),
-        digest=payload_digest(payload),
+        digest=payload_digest(body),
         vendor_status=backend.vendor_status(payload),
         app_settings=request.app_settings,
     )
