@@ -12,7 +12,8 @@ from .common import add_ini_argument, session_for
 def register(commands) -> None:
     parser = commands.add_parser(
         "keys", help="list or rotate the platform's LTI signing keys",
-        description="The RSA keys proctorhub signs LTI id_tokens with. `initdb` makes the first one.",
+        description="The RSA keys proctorhub signs LTI id_tokens and ACS access tokens with. "
+        "`initdb` makes the first (active) key and its published successor (next).",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     rotate_parser = actions.add_parser(
@@ -25,7 +26,7 @@ def register(commands) -> None:
     add_ini_argument(rotate_parser)
     rotate_parser.set_defaults(handler=run_rotate)
     list_parser = actions.add_parser(
-        "list", help="list the keys: kid, state, created, retire-after",
+        "list", help="list the keys: kid, state, created, retire-after, published",
         description="List the platform keys, one a line: kid, state, created, retire-after, published.",
     )
     add_ini_argument(list_parser)

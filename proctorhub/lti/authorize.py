@@ -80,6 +80,8 @@ def authorize(request):
     session = current_browser_session(request)
     if session is None:
         raise refuse("access_denied", "this browser has not entered a launch (no session cookie)", "browser_session")
+    if not params.get("login_hint"):
+        raise refuse("invalid_request", "login_hint is missing", "login_hint")
     if params.get("login_hint") != session.user_id:
         raise refuse("access_denied", "login_hint is not the user of this browser session", "login_hint")
     launch = _launch_for(request, configuration, params.get("lti_message_hint"), refuse)

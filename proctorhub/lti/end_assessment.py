@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ..attempts.lifecycle import move
 from ..attempts.serialize import attempt_json
 from ..attempts.service import get_attempt, review_of
-from ..models import Attempt, AttemptStatus, Exam
+from ..errors import Conflict
+from ..models import COMPLETED_STATUSES, Attempt, AttemptStatus, Exam
 from ..schemas import Identifier, validate
 from ..security import Permission
 
@@ -38,6 +39,10 @@ def submit_attempt(request):
     """The learner finished: the attempt is ``submitted``; the answer says whether an
     ``LtiEndAssessment`` launch is owed (``end_assessment_return``)."""
     attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"])
+    if attempt.status in COMPLETED_STATUSES and attempt.status != AttemptStatus.submitted:
+        # Submitting again is harmless; a reviewed or terminated attempt is past submission.
+        raise Conflict(f"the attempt is {attempt.status}; it was submitted already", code="invalid_status_change",
+                       details={"from": attempt.status, "to": AttemptStatus.submitted.value})
     move(request.dbsession, attempt, AttemptStatus.submitted, reason="submitted by the LMS")
     return {
         "end_assessment_return": attempt.end_assessment_return,

@@ -32,6 +32,7 @@ def entered(flow):
     ({"prompt": "login"}, "invalid_request"),
     ({"nonce": None}, "invalid_request"),
     ({"login_hint": "learner-2"}, "access_denied"),
+    ({"login_hint": None}, "invalid_request"),
     ({"lti_message_hint": "not-a-hint"}, "invalid_request"),
 ])
 @pytest.mark.parametrize("method", ["get", "post"])

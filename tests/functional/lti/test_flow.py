@@ -128,3 +128,21 @@ def test_launch_api_refusals(flow, testapp, dbsession):
     testapp.post_json("/api/v1/launches", body, status=401)
     testapp.post_json("/api/v1/launches", body, headers=f.auth(f.token(dbsession, role="reviewer")), status=403)
     assert snapshot(dbsession)["attempts"] == [] and snapshot(dbsession)["launches"] == []
+
+
+def test_submit_is_idempotent_but_not_after_completion(flow, testapp, dbsession):
+    from ... import factories as f
+
+    flow.start(flow.signed(flow.start_proctoring()))
+    attempt = dbsession.execute(select(Attempt)).scalar_one()
+    url = f"/api/v1/attempts/{attempt.attempt_code}/submit"
+    assert testapp.post(url, headers=f.auth(flow.lms)).json["attempt"]["status"] == "submitted"
+    assert testapp.post(url, headers=f.auth(flow.lms)).json["attempt"]["status"] == "submitted"
+    attempt.status = "verified"
+    dbsession.commit()
+    before = snapshot(dbsession)
+    refused = testapp.post(url, headers=f.auth(flow.lms), status=409).json["error"]
+    assert refused["code"] == "invalid_status_change"
+    assert snapshot(dbsession) == before
+    assert testapp.post("/api/v1/attempts/nope/submit", headers=f.auth(flow.lms),
+                        status=404).json["error"]["code"] == "unknown_attempt"
