@@ -24,10 +24,14 @@ START_ASSESSMENT = "LtiStartAssessment"
 ACS_SCOPE = "https://purl.imsglobal.org/spec/lti-ap/scope/control.all"
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-# Short role names an LMS may send to the launch API, and the LIS role each stands for.
+# Short role names an LMS may send to the launch API (LIS names, and the names Open edX's
+# launch data uses: student, staff, guest), and the LIS role each stands for.
 ROLE_NAMES = {
     "learner": MEMBERSHIP + "Learner",
+    "student": MEMBERSHIP + "Learner",
+    "guest": MEMBERSHIP + "Learner",
     "instructor": MEMBERSHIP + "Instructor",
+    "staff": MEMBERSHIP + "Instructor",
     "mentor": MEMBERSHIP + "Mentor",
     "administrator": MEMBERSHIP + "Administrator",
     "contentdeveloper": MEMBERSHIP + "ContentDeveloper",

@@ -90,7 +90,7 @@ class Flow:
     def create_launch(self, *, message_type="LtiStartProctoring", user_id="learner-1", resource_link_id="exam-1",
                       attempt_number=1, status=201, **extra):
         body = {"config_id": self.config.id, "message_type": message_type,
-                "user": {"id": user_id, "role": "learner", "name": "Ada Learner"},
+                "user": {"id": user_id, "role": "student", "name": "Ada Learner"},
                 "resource_link": {"id": resource_link_id, "title": "Final exam"},
                 "context": {"id": "course-1", "title": "Course"}, "attempt_number": attempt_number,
                 "return_url": "https://lms.test/courses/1/return", **extra}

@@ -41,6 +41,7 @@ def test_pylti1p3_tool_runs_the_whole_proctoring_flow(flow, testapp, dbsession):
     assert claims["aud"] == flow.config.client_id and claims["azp"] == flow.config.client_id
     assert claims["sub"] == "learner-1" and claims[AP + "attempt_number"] == 1
     assert claims[LTI + "resource_link"]["id"] == "exam-1"
+    assert claims[LTI + "roles"] == ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]  # "student"
     assert claims[AP + "acs"]["actions"] == ["pause", "resume", "terminate", "update", "flag"]
     dbsession.expire_all()
     assert dbsession.execute(select(Attempt.status)).scalar_one() == "ready_to_start"
