@@ -103,3 +103,10 @@ def test_expired_launch_url_is_refused(flow, dbsession):
     before = snapshot(dbsession)
     assert flow.enter(launch, status=400).json["error"]["code"] == "launch_expired"
     assert snapshot(dbsession) == before
+
+
+def test_state_is_escaped_in_the_form_post(flow, entered):
+    page = flow.authorize(flow.tool.authentication_request(entered, state='"><script>alert(1)</script>'))
+    assert "<script>alert(1)" not in page.text
+    _action, fields = flow.tool.form_fields(page.text)
+    assert fields["state"] == '"><script>alert(1)</script>'

@@ -102,3 +102,19 @@ def test_initdb_makes_the_first_keys_once_and_the_keys_commands(ini, capsys):
     assert main(["keys", "list", ini]) == 0
     states = sorted(line.split("\t")[1] for line in capsys.readouterr().out.splitlines())
     assert states == ["active", "next", "retired"]
+
+
+def test_tool_setup_values_name_the_platform_endpoints(flow, app):
+    from pyramid.testing import DummyRequest
+
+    from proctorhub.lti import tool_setup_values
+
+    request = DummyRequest()
+    request.app_settings = app.registry.app_settings
+    values = tool_setup_values(request, flow.config)
+    assert values["issuer"] == ISSUER and values["client_id"] == flow.config.client_id
+    assert values["deployment_id"] == "deployment-1"
+    assert values["authorization_endpoint"] == f"{ISSUER}/lti/authorize"
+    assert values["token_endpoint"] == f"{ISSUER}/lti/token"
+    assert values["jwks_url"] == f"{ISSUER}/lti/jwks"
+    assert values["start_assessment_url"] == f"{ISSUER}/lti/start-assessment"
