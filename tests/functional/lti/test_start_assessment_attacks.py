@@ -154,3 +154,19 @@ def test_key_from_jwks_unknown_kid_and_rotation(flow, dbsession):
         flow.start(rotated.start_assessment(claims, platform_issuer="http://platform.test"))
         assert server.fetches == 3
         assert snapshot(dbsession)["attempts"][0][1] == "started"
+
+
+def test_unreachable_tool_jwks_is_a_502_and_changes_nothing(flow, dbsession):
+    import socket
+
+    from ... import factories as f
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    flow.config = f.configuration(dbsession, jwks_url=f"http://127.0.0.1:{port}/jwks.json", public_key_pem=None)
+    claims = flow.start_proctoring()
+    before = snapshot(dbsession)
+    answer = flow.start(flow.signed(claims), status=502)
+    assert answer.json["error"]["code"] == "tool_jwks_unavailable"
+    assert snapshot(dbsession) == before
