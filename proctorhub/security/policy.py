@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.interfaces import ISessionFactory
+from pyramid.request import RequestLocalCache
 from sqlalchemy import select
 
 from ..models import ApiToken, StaffUser, hash_token
@@ -75,8 +76,14 @@ def _staff_identity(request) -> Identity | None:
 class SecurityPolicy:
     def __init__(self):
         self.acl = ACLHelper()
+        # Pyramid asks for the identity several times a request (pyramid_tm's annotation, every
+        # permission check); the token or session is looked up once.
+        self._identities = RequestLocalCache(self._load_identity)
 
     def identity(self, request) -> Identity | None:
+        return self._identities.get_or_create(request)
+
+    def _load_identity(self, request) -> Identity | None:
         authorization = request.authorization
         if authorization is not None:
             scheme, token = authorization.authtype, authorization.params
@@ -103,8 +110,10 @@ class SecurityPolicy:
 
     def remember(self, request, userid, **kw):
         request.session[SESSION_KEY] = userid
+        self._identities.clear(request)
         return []
 
     def forget(self, request, **kw):
         request.session.pop(SESSION_KEY, None)
+        self._identities.clear(request)
         return []
