@@ -2,7 +2,7 @@
 
 Used by the vendor callback and by staff second reviews, so both keep the same history,
 events and status decision. A vendor's first review for an attempt (nearly every callback)
-takes a Core fast path of four statements; resends and updates go through the ORM.
+takes a Core fast path (``new_review``); resends and updates go through the ORM.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import zope.sqlalchemy
-from sqlalchemy import func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 
 from ..attempts import lifecycle
 from ..errors import Conflict
@@ -32,24 +31,8 @@ from ..models import (
 )
 from ..models.retry import flush_or_retry
 from .decision import decide_attempt_status
+from .new_review import NewReview, write_new_review
 from .target import ReviewTarget
-
-review_t = Review.__table__
-comment_t = ReviewComment.__table__
-event_t = Event.__table__
-attempt_t = Attempt.__table__
-
-# Built once: statements given their parameters at execution reuse one compiled form.
-def _insert_review_if_new(dialect_insert):
-    return dialect_insert(review_t).on_conflict_do_nothing(index_elements=[review_t.c.attempt_code]).returning(
-        review_t.c.id
-    )
-
-
-INSERT_REVIEW_IF_NEW = {"postgresql": _insert_review_if_new(postgresql.insert),
-                        "sqlite": _insert_review_if_new(sqlite.insert)}
-INSERT_COMMENTS = insert(comment_t)
-INSERT_EVENTS = insert(event_t)
 
 
 @dataclass
@@ -143,33 +126,29 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
         "created_at": now,
         "modified_at": now,
     }
-    connection = dbsession.connection()
+    events = [{
+        "kind": EventKind.review_received.value,
+        "payload": {"status": normalised["status"], "vendor_status": vendor_status, "backend": backend.name,
+                    "outcome": "created"},
+    }]
+    move = None
+    if moves:
+        move = lifecycle.changed_columns(target.started_at, decided, now)
+        events.append(lifecycle.status_event(target.id, target.attempt_code, target.status, decided,
+                                             reason=f"review created by {backend.name}"))
+    comments = _comment_values(normalised)
     # The unique attempt_code decides between racing twins inside the database: the loser's
     # insert does nothing (on PostgreSQL, after waiting for the winner to commit) and it
     # carries on as a resend of the stored review.
-    review_id = connection.execute(INSERT_REVIEW_IF_NEW[connection.dialect.name], review_values).scalar_one_or_none()
+    review_id = write_new_review(dbsession.connection(), NewReview(
+        review=review_values, comments=comments, events=events, attempt_id=target.id,
+        attempt_code=target.attempt_code, attempt_move=move,
+    ))
     if review_id is None:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
                                     redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
                                     reviewer=reviewer, app_settings=app_settings)
-    comments = _comment_values(normalised)
-    if comments:
-        connection.execute(INSERT_COMMENTS, [{**c, "review_id": review_id} for c in comments])
-    events = [{
-        "kind": EventKind.review_received.value,
-        "attempt_id": target.id,
-        "attempt_code": target.attempt_code,
-        "payload": {"review_id": review_id, "status": normalised["status"], "vendor_status": vendor_status,
-                    "backend": backend.name, "outcome": "created"},
-    }]
-    attempt = target
-    if moves:
-        columns = lifecycle.changed_columns(target.started_at, decided, now)
-        connection.execute(attempt_t.update().where(attempt_t.c.id == target.id).values(columns))
-        events.append(lifecycle.status_event(target.id, target.attempt_code, target.status, decided,
-                                             reason=f"review created by {backend.name}"))
-        attempt = target.changed(**columns)
-    connection.execute(INSERT_EVENTS, [{**e, "created_at": now, "delivered_at": None} for e in events])
+    attempt = target.changed(**move) if move else target
     # Core statements are invisible to zope.sqlalchemy: say that this transaction wrote.
     zope.sqlalchemy.mark_changed(dbsession)
     review = SimpleNamespace(

@@ -348,3 +348,25 @@ def test_every_error_has_the_one_shape(testapp, dbsession):
     assert set(error) == {"error"}
     assert set(error["error"]) == {"status", "code", "message", "details"}
     assert error["error"]["status"] == 401
+
+
+def test_the_first_review_writes_every_row_it_owes(testapp, dbsession):
+    attempt = f.attempt(dbsession, status="started")
+    answer = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="passed"))
+    dbsession.expire_all()
+    stored = dbsession.get(Attempt, attempt.id)
+    assert stored.status == "verified" and stored.completed_at is not None and stored.started_at is None
+    review = rows(dbsession, Review)[0]
+    assert review.id == answer["id"] and review.queue_priority == 2 and review.created_at is not None
+    comments = rows(dbsession, ReviewComment)
+    assert [(c.review_id, c.position, c.comment) for c in comments] == [(review.id, 0, "Phone visible")]
+    received, moved = rows(dbsession, Event)
+    assert received.payload["review_id"] == review.id and received.payload["outcome"] == "created"
+    assert moved.payload == {"from": "started", "to": "verified", "reason": "review created by rest"}
+    assert received.created_at is not None and received.delivered_at is None
+
+
+def test_a_review_without_comments(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, comments=[]))
+    assert count(dbsession, Review) == 1 and count(dbsession, ReviewComment) == 0

@@ -1,0 +1,129 @@
+"""Writing a vendor's first review for an attempt: review, comments, events and the attempt's move.
+
+The callback's hot path. On PostgreSQL the whole write is one statement (data-modifying CTEs),
+so it costs one round trip; elsewhere (SQLite, in-process) it is four prepared statements.
+Either way the review row goes in with ``ON CONFLICT DO NOTHING``: when a racing twin has
+stored it first, nothing at all is written and ``write_new_review`` answers ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import insert
+from sqlalchemy.dialects import sqlite
+
+from ..models import Attempt, Event, EventKind, Review, ReviewComment
+from ..models.meta import UTCDateTime
+
+review_t = Review.__table__
+comment_t = ReviewComment.__table__
+event_t = Event.__table__
+attempt_t = Attempt.__table__
+
+REVIEW_COLUMNS = ("attempt_code", "attempt_id", "exam_id", "context_id", "backend", "status", "vendor_status",
+                  "raw_payload", "payload_digest", "reviewer_id", "queue_priority", "created_at", "modified_at")
+MOVE_COLUMNS = ("started_at", "submitted_at", "completed_at")
+
+
+@dataclass
+class NewReview:
+    review: dict  # REVIEW_COLUMNS
+    comments: list[dict]  # position, start, stop, duration, comment, status
+    events: list[dict]  # kind, payload; review.received gets the new review's id
+    attempt_id: int
+    attempt_code: str
+    attempt_move: dict | None  # lifecycle.changed_columns(...) when the attempt moves
+
+
+def write_new_review(connection, new: NewReview) -> int | None:
+    """The new review's id, or ``None`` if the attempt already has a review (nothing written)."""
+    if connection.dialect.name == "postgresql":
+        return _in_one_statement(connection, new)
+    return _statement_by_statement(connection, new)
+
+
+def _with_review_id(event: dict, review_id: int) -> dict:
+    if event["kind"] != EventKind.review_received.value:
+        return event
+    return {**event, "payload": {"review_id": review_id, **event["payload"]}}
+
+
+# -- SQLite (and any other database): prepared statements, one after another -------------------
+
+INSERT_REVIEW_IF_NEW = (
+    sqlite.insert(review_t).on_conflict_do_nothing(index_elements=[review_t.c.attempt_code]).returning(review_t.c.id)
+)
+INSERT_COMMENTS = insert(comment_t)
+INSERT_EVENTS = insert(event_t)
+
+
+def _statement_by_statement(connection, new: NewReview) -> int | None:
+    review_id = connection.execute(INSERT_REVIEW_IF_NEW, new.review).scalar_one_or_none()
+    if review_id is None:
+        return None
+    if new.comments:
+        connection.execute(INSERT_COMMENTS, [{**c, "review_id": review_id} for c in new.comments])
+    if new.attempt_move:
+        connection.execute(attempt_t.update().where(attempt_t.c.id == new.attempt_id).values(new.attempt_move))
+    now = new.review["created_at"]
+    connection.execute(INSERT_EVENTS, [
+        {**_with_review_id(e, review_id), "attempt_id": new.attempt_id, "attempt_code": new.attempt_code,
+         "created_at": now, "delivered_at": None}
+        for e in new.events
+    ])
+    return review_id
+
+
+# -- PostgreSQL: one statement, one round trip -------------------------------------------------
+
+ONE_STATEMENT = sa.text("""
+WITH new_review AS (
+    INSERT INTO review (attempt_code, attempt_id, exam_id, context_id, backend, status, vendor_status,
+                        raw_payload, payload_digest, reviewer_id, queue_priority, created_at, modified_at)
+    VALUES (:attempt_code, :attempt_id, :exam_id, :context_id, :backend, :status, :vendor_status,
+            CAST(:raw_payload AS JSONB), :payload_digest, :reviewer_id, :queue_priority, :created_at, :modified_at)
+    ON CONFLICT (attempt_code) DO NOTHING
+    RETURNING id
+), new_comments AS (
+    INSERT INTO review_comment (review_id, position, start, stop, duration, comment, status)
+    SELECT new_review.id, c.position, c.start, c.stop, c.duration, c.comment, c.status
+    FROM new_review, jsonb_to_recordset(CAST(:comments AS JSONB))
+        AS c(position integer, start integer, stop integer, duration integer, comment text, status text)
+), moved_attempt AS (
+    UPDATE attempt SET status = :move_status, modified_at = :created_at,
+        started_at = COALESCE(:started_at, started_at),
+        submitted_at = COALESCE(:submitted_at, submitted_at),
+        completed_at = COALESCE(:completed_at, completed_at)
+    WHERE id = :attempt_id AND :moves AND EXISTS (SELECT 1 FROM new_review)
+), new_events AS (
+    INSERT INTO event (kind, attempt_id, attempt_code, payload, created_at, delivered_at)
+    SELECT e.item ->> 'kind', :attempt_id, :attempt_code,
+        CASE WHEN e.item ->> 'kind' = :review_received
+             THEN jsonb_build_object('review_id', new_review.id) || (e.item -> 'payload')
+             ELSE e.item -> 'payload' END,
+        :created_at, NULL
+    FROM new_review, jsonb_array_elements(CAST(:events AS JSONB)) WITH ORDINALITY AS e(item, n)
+    ORDER BY e.n
+)
+SELECT id FROM new_review
+""").bindparams(
+    *(sa.bindparam(name, type_=UTCDateTime()) for name in ("created_at", "modified_at", *MOVE_COLUMNS)),
+)
+
+
+def _in_one_statement(connection, new: NewReview) -> int | None:
+    move = new.attempt_move or {}
+    parameters = {
+        **new.review,
+        "raw_payload": json.dumps(new.review["raw_payload"]),
+        "comments": json.dumps(new.comments),
+        "events": json.dumps([{"kind": e["kind"], "payload": e["payload"]} for e in new.events]),
+        "moves": bool(move),
+        "move_status": move.get("status", ""),
+        **{column: move.get(column) for column in MOVE_COLUMNS},
+        "review_received": EventKind.review_received.value,
+    }
+    return connection.execute(ONE_STATEMENT, parameters).scalar_one_or_none()
