@@ -27,7 +27,7 @@ initdb: install
 	$(BIN)/proctorhub initdb $(INI)
 
 serve: initdb
-	$(BIN)/pserve $(INI)
+	PYTHONWARNINGS="ignore:pkg_resources is deprecated:UserWarning" $(BIN)/pserve $(INI)
 
 # PostgreSQL on 127.0.0.1:5432 (trust auth): start the machine's cluster if it is down.
 postgresql:

@@ -1,8 +1,12 @@
 """proctorhub: a proctoring hub between learning platforms and online-proctoring vendors."""
 
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 
-from pyramid.config import Configurator
+# Pyramid still imports setuptools' pkg_resources, which warns on every start of every command.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+from pyramid.config import Configurator  # noqa: E402
 
 try:
     __version__ = version("proctorhub")
