@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+import zope.sqlalchemy
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InvalidPayload, NotFound
-from ..models import Attempt, Exam, Review, ToolConfiguration, utcnow
+from ..models import Attempt, AttemptStatus, Event, Exam, Review, ToolConfiguration, utcnow
 from ..models.retry import flush_or_retry
+from . import lifecycle
 
 
 @dataclass
@@ -117,4 +120,59 @@ def archive(attempt: Attempt) -> bool:
     if attempt.archived_at is not None:
         return False
     attempt.archived_at = utcnow()
+    return True
+
+
+# --- Core fast paths for the LTI launch (one statement each, no ORM objects) -----------------
+
+attempt_t = Attempt.__table__
+event_t = Event.__table__
+
+# Built once: executed with parameters, each reuses one compiled form.
+_ATTEMPT_RETURNING = [attempt_t.c[name] for name in (
+    "id", "attempt_code", "status", "attempt_number", "exam_id", "user_id", "user_name", "user_email",
+    "external_id", "end_assessment_return", "verified_user", "started_at", "created_at", "modified_at",
+    "archived_at")]
+
+
+def _insert_attempt_if_new(dialect_insert):
+    # The conflict target is the partial unique index uq_attempt_live (one live attempt per
+    # learner, exam and attempt number).
+    return dialect_insert(attempt_t).on_conflict_do_nothing(
+        index_elements=[attempt_t.c.exam_id, attempt_t.c.user_id, attempt_t.c.attempt_number],
+        index_where=attempt_t.c.archived_at.is_(None),
+    ).returning(*_ATTEMPT_RETURNING)
+
+
+INSERT_ATTEMPT_IF_NEW = {"postgresql": _insert_attempt_if_new(postgresql.insert),
+                         "sqlite": _insert_attempt_if_new(sqlite.insert)}
+UPDATE_ATTEMPT = update(attempt_t).where(attempt_t.c.id == bindparam("attempt_id"))
+INSERT_EVENT = insert(event_t)
+
+
+def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest):
+    """Insert the learner's attempt unless a live one exists: its row (a mapping), or None."""
+    connection = dbsession.connection()
+    user = data.user
+    row = connection.execute(INSERT_ATTEMPT_IF_NEW[connection.dialect.name], {
+        "exam_id": exam_id, "user_id": user["id"], "user_name": user.get("name"), "user_email": user.get("email"),
+        "attempt_number": data.attempt_number, "external_id": data.external_id,
+    }).mappings().one_or_none()
+    if row is not None:
+        zope.sqlalchemy.mark_changed(dbsession)
+    return row
+
+
+def move_row(dbsession, *, attempt_id: int, attempt_code: str, old: str, started_at, new: AttemptStatus,
+             reason: str, also: dict | None = None) -> bool:
+    """``lifecycle.move`` for an attempt known by its column values: one UPDATE and one event
+    INSERT when the status changes (409 ``invalid_status_change`` when the lifecycle forbids it)."""
+    if old == new.value:
+        return False
+    lifecycle.check_move(old, new)
+    columns = {**lifecycle.changed_columns(started_at, new, utcnow()), **(also or {})}
+    connection = dbsession.connection()
+    connection.execute(UPDATE_ATTEMPT, {"attempt_id": attempt_id, **columns})
+    connection.execute(INSERT_EVENT, lifecycle.status_event(attempt_id, attempt_code, old, new, reason))
+    zope.sqlalchemy.mark_changed(dbsession)
     return True

@@ -4,6 +4,10 @@ The client and its redirect_uri are checked first: until both are known to be re
 refusal is shown as a page, never redirected. Every later refusal goes back to the tool's
 redirect_uri with its OAuth error code. Success is an auto-submitting form that posts
 ``id_token`` and ``state`` to the redirect_uri.
+
+Everything the checks and the id_token need (client, browser session, launch, attempt, exam,
+the active signing kid) comes from one joined SELECT as plain values; spending the hint and
+issuing session_data are one statement each.
 """
 
 from __future__ import annotations
@@ -11,50 +15,98 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from types import SimpleNamespace
 
+import zope.sqlalchemy
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 
-from ..models import Launch, MessageType, SessionData, ToolConfiguration, digest, utcnow
+from ..models import Attempt, BrowserSession, Exam, Launch, MessageType, SessionData, ToolConfiguration, digest, utcnow
 from ..security import Permission
-from .browser import current_browser_session
+from .browser import COOKIE_NAME
 from .errors import AuthorizationError
 from .id_token import make_id_token
-from .single_use import spend
+from .keys import ACTIVE_KID_COLUMN
+from .single_use import spend_row
+
+config_t = ToolConfiguration.__table__
+session_t = BrowserSession.__table__
+launch_t = Launch.__table__
+attempt_t = Attempt.__table__
+exam_t = Exam.__table__
+session_data_t = SessionData.__table__
+
+CONFIGURATION_COLUMNS = ("id", "name", "client_id", "deployment_id", "launch_url", "redirect_uris",
+                         "proctoring_enabled", "acs_actions")
+SESSION_COLUMNS = ("id", "user_id", "expires_at")
+LAUNCH_COLUMNS = ("id", "configuration_id", "browser_session_id", "authorized_at", "expires_at", "message_type",
+                  "user_id", "user_role", "attempt_id")
+ATTEMPT_COLUMNS = ("attempt_number", "user_name", "user_email")
+EXAM_COLUMNS = ("context_id", "context_title", "resource_link_id", "resource_link_title", "name")
 
 
-def _find_client(dbsession, client_id: str | None) -> ToolConfiguration:
-    configuration = None
-    if client_id:
-        configuration = dbsession.execute(
-            select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
-        ).scalar_one_or_none()
-    if configuration is None:
+def _labelled(table, names, prefix):
+    return [table.c[name].label(f"{prefix}_{name}") for name in names]
+
+
+# Built once. The browser session and the launch are LEFT JOINed by their secrets' digests, so a
+# missing cookie or an unknown hint still finds the client (and refuses with the right check).
+AUTHORIZE_QUERY = (
+    select(
+        *_labelled(config_t, CONFIGURATION_COLUMNS, "config"),
+        *_labelled(session_t, SESSION_COLUMNS, "session"),
+        *_labelled(launch_t, LAUNCH_COLUMNS, "launch"),
+        *_labelled(attempt_t, ATTEMPT_COLUMNS, "attempt"),
+        *_labelled(exam_t, EXAM_COLUMNS, "exam"),
+        ACTIVE_KID_COLUMN,
+    )
+    .select_from(config_t)
+    .outerjoin(session_t, session_t.c.cookie_hash == bindparam("cookie_hash"))
+    .outerjoin(launch_t, launch_t.c.message_hint_hash == bindparam("hint_hash"))
+    .outerjoin(attempt_t, attempt_t.c.id == launch_t.c.attempt_id)
+    .outerjoin(exam_t, exam_t.c.id == attempt_t.c.exam_id)
+    .where(config_t.c.client_id == bindparam("client_id"))
+)
+INSERT_SESSION_DATA = insert(session_data_t)
+
+
+def _part(row, prefix, names) -> SimpleNamespace | None:
+    values = {name: row[f"{prefix}_{name}"] for name in names}
+    return None if values["id" if "id" in values else names[0]] is None else SimpleNamespace(**values)
+
+
+def _facts(request, client_id: str | None, hint: str | None):
+    """The client, this browser's session, and the launch the hint names (with its attempt and
+    exam), as plain values; and the active signing kid."""
+    if not client_id:
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
-    return configuration
-
-
-def _launch_for(request, configuration, hint: str | None, refuse) -> Launch:
-    if not hint:
-        raise refuse("invalid_request", "lti_message_hint is missing", "lti_message_hint")
-    launch = request.dbsession.execute(
-        select(Launch).where(Launch.message_hint_hash == digest(hint))
-    ).scalar_one_or_none()
-    if launch is None or launch.configuration_id != configuration.id:
-        raise refuse("invalid_request", "lti_message_hint names no launch of this client", "lti_message_hint")
-    if launch.authorized_at is not None:
-        raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
-    if launch.expires_at <= utcnow():
-        raise refuse("invalid_request", "lti_message_hint has expired", "lti_message_hint_expired")
-    return launch
+    cookie = request.cookies.get(COOKIE_NAME)
+    row = request.dbsession.connection().execute(AUTHORIZE_QUERY, {
+        "client_id": client_id,
+        "cookie_hash": digest(cookie) if cookie else None,
+        "hint_hash": digest(hint) if hint else None,
+    }).mappings().one_or_none()
+    if row is None:
+        raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
+    configuration = _part(row, "config", CONFIGURATION_COLUMNS)
+    session = _part(row, "session", SESSION_COLUMNS)
+    if session is not None and session.expires_at <= utcnow():
+        session = None
+    launch = _part(row, "launch", LAUNCH_COLUMNS)
+    if launch is not None:
+        launch.configuration = configuration
+        launch.attempt = SimpleNamespace(**{name: row[f"attempt_{name}"] for name in ATTEMPT_COLUMNS})
+        launch.attempt.exam = SimpleNamespace(**{name: row[f"exam_{name}"] for name in EXAM_COLUMNS})
+    return configuration, session, launch, row["active_kid"]
 
 
 @view_config(route_name="lti.authorize", request_method=("GET", "POST"), permission=Permission.lti)
 def authorize(request):
     """Check the OIDC authentication request; answer with the id_token as an auto-posting form."""
     params = request.POST if request.method == "POST" else request.GET
-    configuration = _find_client(request.dbsession, params.get("client_id"))
+    hint = params.get("lti_message_hint")
+    configuration, session, launch, active_kid = _facts(request, params.get("client_id"), hint)
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri or redirect_uri not in (configuration.redirect_uris or []):
         raise AuthorizationError("invalid_request", "redirect_uri is not one of the tool's registered redirect URIs",
@@ -77,29 +129,37 @@ def authorize(request):
     nonce = params.get("nonce")
     if not nonce:
         raise refuse("invalid_request", "nonce is missing", "nonce")
-    session = current_browser_session(request)
     if session is None:
         raise refuse("access_denied", "this browser has not entered a launch (no session cookie)", "browser_session")
     if not params.get("login_hint"):
         raise refuse("invalid_request", "login_hint is missing", "login_hint")
     if params.get("login_hint") != session.user_id:
         raise refuse("access_denied", "login_hint is not the user of this browser session", "login_hint")
-    launch = _launch_for(request, configuration, params.get("lti_message_hint"), refuse)
+    if not hint:
+        raise refuse("invalid_request", "lti_message_hint is missing", "lti_message_hint")
+    if launch is None or launch.configuration_id != configuration.id:
+        raise refuse("invalid_request", "lti_message_hint names no launch of this client", "lti_message_hint")
+    if launch.authorized_at is not None:
+        raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
+    if launch.expires_at <= utcnow():
+        raise refuse("invalid_request", "lti_message_hint has expired", "lti_message_hint_expired")
     if launch.browser_session_id != session.id:
         raise refuse("access_denied", "the launch was entered by another browser", "browser_session")
 
-    if not spend(request.dbsession, launch, "authorized_at"):
+    if not spend_row(request.dbsession, launch_t, launch.id, "authorized_at"):
         raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
     now = utcnow()
     session_data = None
     if launch.message_type == MessageType.start_proctoring:
         session_data = secrets.token_urlsafe(32)
-        request.dbsession.add(SessionData(
-            value_hash=digest(session_data), browser_session_id=session.id, launch_id=launch.id,
-            attempt_id=launch.attempt_id, created_at=now,
-            expires_at=now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds),
-        ))
-    id_token = make_id_token(request, launch, nonce=nonce, session_data=session_data, now=int(time.time()))
+        request.dbsession.connection().execute(INSERT_SESSION_DATA, {
+            "value_hash": digest(session_data), "browser_session_id": session.id, "launch_id": launch.id,
+            "attempt_id": launch.attempt_id, "created_at": now,
+            "expires_at": now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds),
+        })
+        zope.sqlalchemy.mark_changed(request.dbsession)
+    id_token = make_id_token(request, launch, nonce=nonce, session_data=session_data, now=int(time.time()),
+                             active_kid=active_kid)
     fields = {"id_token": id_token}
     if state is not None:
         fields["state"] = state

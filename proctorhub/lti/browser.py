@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select
+import zope.sqlalchemy
+from sqlalchemy import bindparam, insert, update
 from webob.cookies import make_cookie
 
 from ..models import BrowserSession, digest, utcnow
@@ -17,34 +18,39 @@ from ..models import BrowserSession, digest, utcnow
 COOKIE_NAME = "proctorhub_lti"
 COOKIE_PATH = "/lti"
 
+session_t = BrowserSession.__table__
 
-def current_browser_session(request) -> BrowserSession | None:
+# Built once: executed with parameters, each reuses one compiled form.
+INSERT_SESSION = insert(session_t).returning(session_t.c.id)
+EXTEND_SESSION = update(session_t).where(session_t.c.id == bindparam("session_id"))
+
+
+def cookie_hash(request) -> str | None:
+    """The digest of this browser's session cookie, for a query to match; None without one."""
     value = request.cookies.get(COOKIE_NAME)
-    if not value:
-        return None
-    session = request.dbsession.execute(
-        select(BrowserSession).where(BrowserSession.cookie_hash == digest(value))
-    ).scalar_one_or_none()
-    if session is None or session.expires_at <= utcnow():
-        return None
-    return session
+    return digest(value) if value else None
 
 
-def bind_browser_session(request, response, user_id: str) -> BrowserSession:
-    """This browser's session for ``user_id``: the current one when it is that user's, else a new one."""
+def bind_browser_session(request, response, user_id: str, current) -> int:
+    """This browser's session id for ``user_id``: the ``current`` one (its id, user_id and
+    expires_at, as the caller's query read them, or None) when it is live and that user's, else a
+    new one. Sets the cookie on ``response``."""
     lifetime = dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)
-    session = current_browser_session(request)
-    if session is not None and session.user_id == user_id:
-        session.expires_at = utcnow() + lifetime
+    expires_at = utcnow() + lifetime
+    connection = request.dbsession.connection()
+    if current is not None and current.expires_at > utcnow() and current.user_id == user_id:
+        connection.execute(EXTEND_SESSION, {"session_id": current.id, "expires_at": expires_at})
+        session_id = current.id
         value = request.cookies[COOKIE_NAME]
     else:
         value = secrets.token_urlsafe(32)
-        session = BrowserSession(cookie_hash=digest(value), user_id=user_id, expires_at=utcnow() + lifetime)
-        request.dbsession.add(session)
-        request.dbsession.flush()
+        session_id = connection.execute(INSERT_SESSION, {
+            "cookie_hash": digest(value), "user_id": user_id, "created_at": utcnow(), "expires_at": expires_at,
+        }).scalar_one()
+    zope.sqlalchemy.mark_changed(request.dbsession)
     cookie = make_cookie(COOKIE_NAME, value, max_age=int(lifetime.total_seconds()), path=COOKIE_PATH,
                          httponly=True, secure=request.app_settings.secure_cookies)
     # WebOb refuses SameSite=None without Secure, which plain-http development needs; the tool's
     # cross-site form posts need SameSite=None, and production sets proctorhub.secure_cookies.
     response.headers.add("Set-Cookie", cookie + "; SameSite=None")
-    return session
+    return session_id

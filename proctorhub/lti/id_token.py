@@ -48,5 +48,8 @@ def id_token_claims(request, launch, *, nonce: str, session_data: str | None, no
     return body
 
 
-def make_id_token(request, launch, *, nonce: str, session_data: str | None, now: int) -> str:
-    return sign(request.dbsession, id_token_claims(request, launch, nonce=nonce, session_data=session_data, now=now))
+def make_id_token(request, launch, *, nonce: str, session_data: str | None, now: int,
+                  active_kid: str | None = None) -> str:
+    """``launch`` is a row or anything with its attributes (configuration, attempt, attempt.exam)."""
+    claims = id_token_claims(request, launch, nonce=nonce, session_data=session_data, now=now)
+    return sign(request.dbsession, claims, active_kid=active_kid)

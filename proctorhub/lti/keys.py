@@ -123,15 +123,20 @@ def jwks(dbsession) -> dict:
 
 def _active_kid(dbsession) -> str | None:
     # Read every time (one indexed query): a kid cached across requests could outlive its row.
-    return dbsession.execute(
-        select(PlatformKey.kid).where(PlatformKey.state == KeyState.active.value)
-        .order_by(PlatformKey.activated_at.desc()).limit(1)
-    ).scalar_one_or_none()
+    return dbsession.execute(ACTIVE_KID).scalar_one_or_none()
 
 
-def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
-    """The active key's kid and parsed private key; the PEM is read and parsed once per process."""
-    kid = _active_kid(dbsession)
+# The active kid as a statement of its own, and as a column other queries can carry.
+ACTIVE_KID = (
+    select(PlatformKey.kid).where(PlatformKey.state == KeyState.active.value)
+    .order_by(PlatformKey.activated_at.desc()).limit(1)
+)
+ACTIVE_KID_COLUMN = ACTIVE_KID.scalar_subquery().label("active_kid")
+
+
+def private_key(dbsession, kid: str | None) -> rsa.RSAPrivateKey:
+    """The parsed private key of the active ``kid`` (read in the caller's query); the PEM is read
+    and parsed once per process."""
     if kid is None:
         raise NoSigningKey("the platform has no active signing key; run `proctorhub initdb INI`")
     key = _private_keys.get(kid)
@@ -139,7 +144,13 @@ def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
         pem = dbsession.execute(select(PlatformKey.private_key_pem).where(PlatformKey.kid == kid)).scalar_one()
         with _lock:
             key = _private_keys.setdefault(kid, serialization.load_pem_private_key(pem.encode("ascii"), None))
-    return kid, key
+    return key
+
+
+def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
+    """The active key's kid and parsed private key; the PEM is read and parsed once per process."""
+    kid = _active_kid(dbsession)
+    return kid, private_key(dbsession, kid)
 
 
 def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:
@@ -160,6 +171,7 @@ def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:
     return key
 
 
-def sign(dbsession, claims: dict) -> str:
-    kid, key = signing_key(dbsession)
+def sign(dbsession, claims: dict, *, active_kid: str | None = None) -> str:
+    """Sign with the active key; ``active_kid`` when the caller's own query read it already."""
+    kid, key = (active_kid, private_key(dbsession, active_kid)) if active_kid else signing_key(dbsession)
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": "JWT"})

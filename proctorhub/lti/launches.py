@@ -5,25 +5,49 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import colander
+import zope.sqlalchemy
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, insert, select
 
 from ..api.attempts import AttemptTargetSchema, UserSchema, attempt_request
-from ..attempts.lifecycle import can_move, move
+from ..attempts.lifecycle import can_move
 from ..attempts.serialize import attempt_json
-from ..attempts.service import find_or_create_attempt, get_configuration, review_of
+from ..attempts.service import (
+    AttemptRequest,
+    find_or_create_attempt,
+    get_configuration,
+    insert_attempt_if_new,
+    move_row,
+    review_of,
+)
 from ..errors import Conflict, NotFound, PreconditionFailed
-from ..models import AttemptStatus, Launch, MessageType, digest, utcnow
+from ..models import (
+    Attempt,
+    AttemptStatus,
+    BrowserSession,
+    Exam,
+    Launch,
+    MessageType,
+    ToolConfiguration,
+    digest,
+    utcnow,
+)
 from ..schemas import StrictInt, parse_json_object, validate
 from ..security import Permission
-from .browser import bind_browser_session
+from .browser import bind_browser_session, cookie_hash
 from .claims import ROLE_NAMES
 from .errors import LtiError
-from .single_use import spend
+from .single_use import spend_row
+
+launch_t = Launch.__table__
+config_t = ToolConfiguration.__table__
+attempt_t = Attempt.__table__
+session_t = BrowserSession.__table__
 
 
 def role_uri(value: str) -> str:
@@ -51,17 +75,91 @@ class CreateLaunchSchema(AttemptTargetSchema):
     return_url = colander.SchemaNode(colander.String(), validator=colander.All(colander.Length(max=2048), _http_url))
 
 
+exam_t = Exam.__table__
+
+# Built once. The tool configuration, the exam at this resource link and the learner's live
+# attempt, in one statement (the exam and attempt LEFT JOINed, so a first launch still finds the tool).
+LAUNCH_TARGET_QUERY = (
+    select(
+        config_t.c.id, config_t.c.proctoring_enabled, config_t.c.oidc_login_url, config_t.c.launch_url,
+        config_t.c.redirect_uris, config_t.c.backend,
+        exam_t.c.id.label("exam_id"), exam_t.c.configuration_id.label("exam_configuration_id"),
+        exam_t.c.backend.label("exam_backend"), exam_t.c.context_id, exam_t.c.resource_link_id,
+        attempt_t.c.id.label("attempt_id"),
+    )
+    .select_from(config_t)
+    .outerjoin(exam_t, and_(exam_t.c.context_id == bindparam("context_id"),
+                            exam_t.c.resource_link_id == bindparam("resource_link_id")))
+    .outerjoin(attempt_t, and_(attempt_t.c.exam_id == exam_t.c.id, attempt_t.c.user_id == bindparam("user_id"),
+                               attempt_t.c.attempt_number == bindparam("attempt_number"),
+                               attempt_t.c.archived_at.is_(None)))
+    .where(config_t.c.id == bindparam("config_id"))
+)
+INSERT_LAUNCH = insert(launch_t)
+
+
+def _new_attempt_fast(request, data: dict, target: AttemptRequest):
+    """A first ``LtiStartProctoring`` launch of a learner at an exam already set up for this tool
+    (nearly every launch): the new attempt's values from one SELECT and one INSERT. None when
+    anything else holds (no exam yet, an attempt exists, a check will refuse, a racing twin won
+    the insert); the general path below then decides, with every check."""
+    if data["message_type"] != MessageType.start_proctoring:
+        return None
+    row = request.dbsession.connection().execute(LAUNCH_TARGET_QUERY, {
+        "config_id": data["config_id"], "context_id": (target.context or {}).get("id", ""),
+        "resource_link_id": target.resource_link["id"], "user_id": target.user["id"],
+        "attempt_number": target.attempt_number,
+    }).one_or_none()
+    if (row is None or not row.proctoring_enabled
+            or not (row.oidc_login_url and row.launch_url and row.redirect_uris)
+            or row.exam_id is None or row.exam_configuration_id != row.id or row.attempt_id is not None
+            or (row.backend is not None and (row.backend not in request.backends or row.exam_backend is None))):
+        return None
+    attempt = insert_attempt_if_new(request.dbsession, row.exam_id, target)
+    if attempt is None:
+        return None
+    return SimpleNamespace(**attempt, archived=False,
+                           exam=SimpleNamespace(context_id=row.context_id, resource_link_id=row.resource_link_id))
+
+
 @view_config(route_name="api.launches", request_method="POST", renderer="json", permission=Permission.lms)
 def create_launch(request):
     """Create a single-use launch for the learner's browser: 201 ``{launch_url, expires_at, attempt}``."""
     data = validate(CreateLaunchSchema(), parse_json_object(request.body))
+    target = attempt_request(data)
+    attempt = _new_attempt_fast(request, data, target)
+    if attempt is not None:
+        created, configuration_id = True, data["config_id"]
+    else:
+        attempt, created = _find_or_create_for_launch(request, data, target)
+        configuration_id = attempt.exam.configuration_id
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires_at = now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)
+    request.dbsession.connection().execute(INSERT_LAUNCH, {
+        "token_hash": digest(token), "attempt_id": attempt.id, "configuration_id": configuration_id,
+        "message_type": data["message_type"], "user_id": data["user"]["id"],
+        "user_role": role_uri(data["user"]["role"]), "return_url": data["return_url"],
+        "created_at": now, "expires_at": expires_at,
+    })
+    zope.sqlalchemy.mark_changed(request.dbsession)
+    request.response.status_int = 201
+    return {
+        "launch_url": f"{request.app_settings.issuer}/lti/launch/{token}",
+        "expires_at": expires_at.isoformat(),
+        "attempt": attempt_json(attempt, None if created else review_of(request.dbsession, attempt)),
+    }
+
+
+def _find_or_create_for_launch(request, data: dict, target: AttemptRequest):
+    """The general path, through the ORM: every check, in order, with its refusal."""
     configuration = get_configuration(request.dbsession, data["config_id"])
     if not configuration.proctoring_enabled:
         raise PreconditionFailed("proctoring is not enabled for this tool configuration", code="proctoring_disabled")
     if not (configuration.oidc_login_url and configuration.launch_url and configuration.redirect_uris):
         raise PreconditionFailed("the tool configuration lacks its OIDC login URL, launch URL or redirect URIs",
                                  code="configuration_incomplete")
-    attempt, created = find_or_create_attempt(request.dbsession, request.backends, attempt_request(data))
+    attempt, created = find_or_create_attempt(request.dbsession, request.backends, target)
     if attempt.exam.configuration_id != configuration.id:
         raise Conflict("this exam is proctored through another tool configuration", code="configuration_mismatch",
                        details={"exam_configuration_id": attempt.exam.configuration_id})
@@ -72,53 +170,62 @@ def create_launch(request):
     if message_type == MessageType.end_assessment and not attempt.end_assessment_return:
         raise Conflict("the tool did not ask for an LtiEndAssessment launch for this attempt",
                        code="end_assessment_not_requested")
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    launch = Launch(
-        token_hash=digest(token), attempt=attempt, configuration=configuration, message_type=message_type.value,
-        user_id=data["user"]["id"], user_role=role_uri(data["user"]["role"]), return_url=data["return_url"],
-        created_at=now, expires_at=now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds),
-    )
-    request.dbsession.add(launch)
+    # The launch row is written with Core below; what the ORM changed goes first.
     request.dbsession.flush()
-    request.response.status_int = 201
-    return {
-        "launch_url": f"{request.app_settings.issuer}/lti/launch/{token}",
-        "expires_at": launch.expires_at.isoformat(),
-        "attempt": attempt_json(attempt, None if created else review_of(request.dbsession, attempt)),
-    }
+    return attempt, created
+
+
+# Built once. The browser's current session (if its cookie names one) is LEFT JOINed by the
+# cookie's digest, so the entry reads launch, tool, attempt and session in one statement.
+ENTRY_QUERY = (
+    select(
+        launch_t.c.id, launch_t.c.entered_at, launch_t.c.expires_at, launch_t.c.message_type, launch_t.c.user_id,
+        launch_t.c.attempt_id,
+        config_t.c.launch_url, config_t.c.oidc_login_url, config_t.c.deployment_id, config_t.c.client_id,
+        attempt_t.c.attempt_code, attempt_t.c.status.label("attempt_status"), attempt_t.c.started_at,
+        session_t.c.id.label("session_id"), session_t.c.user_id.label("session_user_id"),
+        session_t.c.expires_at.label("session_expires_at"),
+    )
+    .join_from(launch_t, config_t, config_t.c.id == launch_t.c.configuration_id)
+    .join(attempt_t, attempt_t.c.id == launch_t.c.attempt_id)
+    .outerjoin(session_t, session_t.c.cookie_hash == bindparam("cookie_hash"))
+    .where(launch_t.c.token_hash == bindparam("token_hash"))
+)
 
 
 @view_config(route_name="lti.launch", request_method="GET", permission=Permission.lti)
 def enter_launch(request):
     """The browser's entry: bind the browser session, then third-party-initiated login at the tool."""
-    launch = request.dbsession.execute(
-        select(Launch).where(Launch.token_hash == digest(request.matchdict["token"]))
-    ).scalar_one_or_none()
+    launch = request.dbsession.connection().execute(ENTRY_QUERY, {
+        "token_hash": digest(request.matchdict["token"]), "cookie_hash": cookie_hash(request),
+    }).one_or_none()
     if launch is None:
         raise NotFound("this launch URL is not known", code="unknown_launch")
     if launch.entered_at is not None:
         raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     if launch.expires_at <= utcnow():
         raise LtiError("this launch URL has expired; ask the LMS for a new one", code="launch_expired")
-    configuration = launch.configuration
     hint = secrets.token_urlsafe(32)
     response = HTTPFound()
     response.headers["Cache-Control"] = "no-store"
-    browser_session = bind_browser_session(request, response, launch.user_id)
-    if not spend(request.dbsession, launch, "entered_at", message_hint_hash=digest(hint),
-                 browser_session_id=browser_session.id):
+    current = None if launch.session_id is None else SimpleNamespace(
+        id=launch.session_id, user_id=launch.session_user_id, expires_at=launch.session_expires_at)
+    browser_session_id = bind_browser_session(request, response, launch.user_id, current)
+    if not spend_row(request.dbsession, launch_t, launch.id, "entered_at", message_hint_hash=digest(hint),
+                     browser_session_id=browser_session_id):
         raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     if launch.message_type == MessageType.start_proctoring:
-        move(request.dbsession, launch.attempt, AttemptStatus.ready_to_start, reason="launch")
+        move_row(request.dbsession, attempt_id=launch.attempt_id, attempt_code=launch.attempt_code,
+                 old=launch.attempt_status, started_at=launch.started_at, new=AttemptStatus.ready_to_start,
+                 reason="launch")
     query = {
         "iss": request.app_settings.issuer,
         "login_hint": launch.user_id,
-        "target_link_uri": configuration.launch_url,
+        "target_link_uri": launch.launch_url,
         "lti_message_hint": hint,
-        "lti_deployment_id": configuration.deployment_id,
-        "client_id": configuration.client_id,
+        "lti_deployment_id": launch.deployment_id,
+        "client_id": launch.client_id,
     }
-    response.location = (configuration.oidc_login_url
-                         + ("&" if "?" in configuration.oidc_login_url else "?") + urlencode(query))
+    response.location = (launch.oidc_login_url
+                         + ("&" if "?" in launch.oidc_login_url else "?") + urlencode(query))
     return response

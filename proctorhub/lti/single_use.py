@@ -7,7 +7,8 @@ changed and is refused, instead of both reading "unused" and both going on.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import zope.sqlalchemy
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import utcnow
@@ -27,3 +28,27 @@ def spend(dbsession, row, column: str, **also) -> bool:
     for name, value in values.items():
         set_committed_value(row, name, value)
     return True
+
+
+def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
+    """``spend`` for a row known by its id, without loading it: whether this request spent it."""
+    values = {column: utcnow(), **also}
+    result = dbsession.connection().execute(_spend_statement(table, column), {"row_id": row_id, **values})
+    if result.rowcount != 1:
+        return False
+    zope.sqlalchemy.mark_changed(dbsession)
+    return True
+
+
+def _spend_statement(table, column: str):
+    # The SET clause comes from the execution's parameters; the WHERE is built once per column.
+    statement = _spend_statements.get((table.name, column))
+    if statement is None:
+        statement = _spend_statements.setdefault(
+            (table.name, column),
+            update(table).where(table.c.id == bindparam("row_id"), table.c[column].is_(None)),
+        )
+    return statement
+
+
+_spend_statements: dict = {}

@@ -11,16 +11,26 @@ import hmac
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
-from ..attempts.lifecycle import move
-from ..models import AttemptStatus, BrowserSession, SessionData, ToolConfiguration, digest, utcnow
+from ..attempts.service import move_row
+from ..models import (
+    Attempt,
+    AttemptStatus,
+    BrowserSession,
+    Exam,
+    Launch,
+    SessionData,
+    ToolConfiguration,
+    digest,
+    utcnow,
+)
 from ..security import Permission
 from . import claims as c
 from .browser import COOKIE_NAME
 from .errors import LtiError
 from .replay import remember_once
-from .single_use import spend
+from .single_use import spend_row
 from .tokens import unverified_header, unverified_issuer, verify
 from .tool_keys import tool_public_key
 
@@ -47,21 +57,47 @@ def verify_tool_message(request, token: str) -> tuple[ToolConfiguration, dict]:
     return configuration, claims
 
 
-def _issued_session_data(request, claims) -> SessionData:
+config_t = ToolConfiguration.__table__
+session_t = BrowserSession.__table__
+session_data_t = SessionData.__table__
+launch_t = Launch.__table__
+attempt_t = Attempt.__table__
+exam_t = Exam.__table__
+
+# Built once. The tool (by the JWT's unverified iss), this browser's live session (by the cookie's
+# digest) and every session_data issued to it, with its launch, attempt and exam: one statement,
+# one row per session_data (one row of NULLs past the tool's columns when there is none).
+START_QUERY = (
+    select(
+        config_t.c.id.label("config_id"), config_t.c.client_id, config_t.c.deployment_id, config_t.c.jwks_url,
+        config_t.c.public_key_pem,
+        session_t.c.id.label("session_id"),
+        session_data_t.c.id.label("session_data_id"), session_data_t.c.value_hash, session_data_t.c.used_at,
+        session_data_t.c.expires_at,
+        launch_t.c.configuration_id.label("launch_configuration_id"), launch_t.c.return_url,
+        attempt_t.c.id.label("attempt_id"), attempt_t.c.attempt_code, attempt_t.c.attempt_number,
+        attempt_t.c.status, attempt_t.c.started_at, exam_t.c.resource_link_id,
+    )
+    .select_from(config_t)
+    .outerjoin(session_t, and_(session_t.c.cookie_hash == bindparam("cookie_hash"),
+                               session_t.c.expires_at > bindparam("now")))
+    .outerjoin(session_data_t, session_data_t.c.browser_session_id == session_t.c.id)
+    .outerjoin(launch_t, launch_t.c.id == session_data_t.c.launch_id)
+    .outerjoin(attempt_t, attempt_t.c.id == session_data_t.c.attempt_id)
+    .outerjoin(exam_t, exam_t.c.id == attempt_t.c.exam_id)
+    .where(config_t.c.client_id == bindparam("client_id"))
+)
+
+
+def _issued_session_data(request, claims, rows):
     value = claims.get(c.SESSION_DATA)
     if not isinstance(value, str) or not value:
         raise LtiError("session_data is missing", code="session_data_mismatch")
     cookie = request.cookies.get(COOKIE_NAME)
-    # The browser session and what was issued to it, in one query.
-    rows = request.dbsession.execute(
-        select(BrowserSession.id, SessionData).select_from(BrowserSession)
-        .outerjoin(SessionData, SessionData.browser_session_id == BrowserSession.id)
-        .where(BrowserSession.cookie_hash == digest(cookie or ""), BrowserSession.expires_at > utcnow())
-    ).all() if cookie else []
-    if not rows:
+    if not cookie or rows[0].session_id is None:
         raise LtiError("this browser has no launch session (cookie missing or expired)", code="missing_browser_session")
     presented = digest(value)
-    issued = [row for _session_id, row in rows if row is not None]
+    issued = [row for row in rows if row.session_data_id is not None]
     # Compared in constant time against every session_data issued to this browser session.
     match = next((row for row in issued if hmac.compare_digest(row.value_hash, presented)), None)
     if match is None:
@@ -79,7 +115,18 @@ def start_assessment(request):
     token = request.POST.get("JWT")
     if not token:
         raise LtiError("the form field JWT is missing", code="missing_jwt")
-    configuration, claims = verify_tool_message(request, token)
+    header = unverified_header(token)
+    client_id = unverified_issuer(token)
+    cookie = request.cookies.get(COOKIE_NAME)
+    rows = request.dbsession.connection().execute(START_QUERY, {
+        "client_id": client_id, "cookie_hash": digest(cookie) if cookie else None, "now": utcnow(),
+    }).all()
+    if not rows:
+        raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
+    configuration = rows[0]
+    key = tool_public_key(configuration, header.get("kid"), request.app_settings)
+    claims = verify(token, key, audience=request.app_settings.issuer, issuer=configuration.client_id,
+                    leeway=request.app_settings.lti_leeway_seconds, required=REQUIRED_CLAIMS)
     remember_once(request.dbsession, issuer=configuration.client_id, kind="nonce", value=claims.get("nonce"),
                   exp=claims["exp"], leeway=request.app_settings.lti_leeway_seconds)
     if "jti" in claims:
@@ -91,23 +138,29 @@ def start_assessment(request):
         raise LtiError("version must be 1.3.0", code="invalid_version")
     if claims.get(c.DEPLOYMENT_ID) != configuration.deployment_id:
         raise LtiError("deployment_id is not the tool's deployment", code="invalid_deployment_id")
-    issued = _issued_session_data(request, claims)
-    if issued.launch.configuration_id != configuration.id:
+    issued = _issued_session_data(request, claims, rows)
+    if issued.launch_configuration_id != configuration.config_id:
         raise LtiError("session_data was issued to another tool", code="session_data_mismatch")
-    attempt = issued.attempt
-    if claims.get(c.ATTEMPT_NUMBER) != attempt.attempt_number:
+    if claims.get(c.ATTEMPT_NUMBER) != issued.attempt_number:
         raise LtiError("attempt_number is not the launch's", code="attempt_number_mismatch",
-                       details={"expected": attempt.attempt_number})
+                       details={"expected": issued.attempt_number})
     resource_link = claims.get(c.RESOURCE_LINK)
-    if not isinstance(resource_link, dict) or resource_link.get("id") != attempt.exam.resource_link_id:
+    if not isinstance(resource_link, dict) or resource_link.get("id") != issued.resource_link_id:
         raise LtiError("resource_link.id is not the launch's", code="resource_link_mismatch")
 
-    if not spend(request.dbsession, issued, "used_at"):
+    if not spend_row(request.dbsession, session_data_t, issued.session_data_id, "used_at"):
         raise LtiError("session_data was used already", code="session_data_used")
-    move(request.dbsession, attempt, AttemptStatus.started, reason="LtiStartAssessment")
-    attempt.end_assessment_return = claims.get(c.END_ASSESSMENT_RETURN) is True
     verified_user = claims.get(c.VERIFIED_USER)
-    attempt.verified_user = verified_user if isinstance(verified_user, dict) else None
-    response = HTTPFound(location=issued.launch.return_url)
+    outcome = {"end_assessment_return": claims.get(c.END_ASSESSMENT_RETURN) is True,
+               "verified_user": verified_user if isinstance(verified_user, dict) else None}
+    if not move_row(request.dbsession, attempt_id=issued.attempt_id, attempt_code=issued.attempt_code,
+                    old=issued.status, started_at=issued.started_at, new=AttemptStatus.started,
+                    reason="LtiStartAssessment", also=outcome):
+        # Started already (by another session_data of this attempt): only what this message says
+        # changes, through the ORM, which writes nothing when it says the same.
+        attempt = request.dbsession.get(Attempt, issued.attempt_id)
+        for column, value in outcome.items():
+            setattr(attempt, column, value)
+    response = HTTPFound(location=issued.return_url)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,0 +1,176 @@
+"""Where a complete LTI launch's time goes: ``python -m bench.profile_launches [--db sqlite|postgresql] [-n N]``.
+
+Builds the real app in this process on a fresh database and drives N complete launches (launch
+API, browser entry, authorize, start assessment) straight through the WSGI app (no HTTP, no
+threads), keeping each learner's cookie by hand. Prints the time per launch, the SQL statements
+of each step, and cProfile's self time grouped by package, then proctorhub's slowest functions by
+cumulative time. Not part of ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import io
+import json
+import pstats
+import re
+import sys
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+import sqlalchemy as sa
+
+from proctorhub import main as make_app
+from tests.lti_tool import AP, FakeTool, path_of
+
+from .harness import DATABASE_KINDS, app_settings, fresh_database
+from .launches import arrange
+from .profile_reviews import group
+
+WARM_UP = 40
+STEPS = ("launch API", "browser entry", "authorize", "start assessment")
+
+
+class Browser:
+    def __init__(self, app):
+        self.app = app
+        self.cookies: dict[str, str] = {}
+
+    def call(self, method: str, url: str, body: bytes = b"", headers: dict | None = None, expect: int = 200):
+        parts = urlsplit(url)
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": parts.path, "SCRIPT_NAME": "", "QUERY_STRING": parts.query,
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.version": (1, 0),
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        for name, value in (headers or {}).items():
+            key = name.upper().replace("-", "_")
+            environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+        if self.cookies:
+            environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        answer = {}
+
+        def start_response(status, response_headers, exc_info=None):
+            answer["status"], answer["headers"] = status, response_headers
+
+        content = b"".join(self.app(environ, start_response))
+        if not answer["status"].startswith(str(expect)):
+            raise RuntimeError(f"{method} {parts.path} -> {answer['status']}: {content[:300]!r}")
+        headers_out = {}
+        for name, value in answer["headers"]:
+            if name.lower() == "set-cookie":
+                cookie = SimpleCookie(value)
+                self.cookies.update({k: m.value for k, m in cookie.items()})
+            headers_out[name.lower()] = value
+        return headers_out, content
+
+
+def launch(app, *, learner: int, lms_token: str, config_id: int, tool: FakeTool, issuer: str, mark=None) -> None:
+    mark = mark or (lambda step: None)
+    browser = Browser(app)
+    body = json.dumps({
+        "config_id": config_id, "message_type": "LtiStartProctoring",
+        "user": {"id": f"learner-{learner}", "role": "learner", "name": f"Learner {learner}"},
+        "resource_link": {"id": "bench-exam", "title": "Bench exam"},
+        "context": {"id": "course-bench", "title": "Bench course"}, "attempt_number": 1,
+        "return_url": "https://lms.test/return",
+    }).encode()
+    mark(0)
+    _, answer = browser.call("POST", "/api/v1/launches", body, {
+        "Authorization": f"Bearer {lms_token}", "Content-Type": "application/json"}, expect=201)
+    mark(1)
+    entry, _ = browser.call("GET", path_of(json.loads(answer)["launch_url"]), expect=302)
+    params = tool.authentication_request(entry["location"])
+    mark(2)
+    _, page = browser.call("POST", "/lti/authorize", urlencode(params).encode(),
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+    _action, fields = tool.form_fields(page.decode())
+    claims = jwt.decode(fields["id_token"], options={"verify_signature": False})
+    signed = tool.start_assessment(claims, platform_issuer=issuer)
+    mark(3)
+    done, _ = browser.call("POST", path_of(claims[AP + "start_assessment_url"]), urlencode({"JWT": signed}).encode(),
+                           {"Content-Type": "application/x-www-form-urlencoded"}, expect=302)
+    mark(None)
+    if done["location"] != "https://lms.test/return":
+        raise RuntimeError(f"start assessment sent the browser to {done['location']!r}")
+
+
+def profile(kind: str, count: int) -> str:
+    out = []
+    tool = FakeTool()
+    with fresh_database(kind) as database:
+        settings = app_settings(database)
+        token, config_id = arrange(database, tool)
+        app = make_app({}, **settings)
+        common = {"lms_token": token, "config_id": config_id, "tool": tool, "issuer": settings["proctorhub.issuer"]}
+        learners = iter(range(WARM_UP + 2 * count))
+        for _ in range(WARM_UP):
+            launch(app, learner=next(learners), **common)
+
+        began = time.perf_counter()
+        for _ in range(count):
+            launch(app, learner=next(learners), **common)
+        plain_ms = (time.perf_counter() - began) * 1000 / count
+
+        statements = [collections.Counter() for _ in STEPS]
+        current = {"step": None}
+
+        def mark(step):
+            current["step"] = step
+
+        def count_statement(_conn, _cursor, statement, *_args):
+            if current["step"] is not None:
+                statements[current["step"]][statement.split(None, 1)[0].upper()] += 1
+
+        engine = app.registry["dbengine"]
+        sa.event.listen(engine, "before_cursor_execute", count_statement)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(count):
+            launch(app, learner=next(learners), mark=mark, **common)
+        profiler.disable()
+        sa.event.remove(engine, "before_cursor_execute", count_statement)
+        engine.dispose()
+
+    out.append(f"{kind}: {plain_ms:.2f} ms per launch in-process ({1000 / plain_ms:.0f}/s, tool's signature "
+               "included), no profiler")
+    total = sum(sum(c.values()) for c in statements)
+    out.append(f"  SQL statements per launch: {total / count:g} (plus BEGIN/COMMIT)")
+    for name, counter in zip(STEPS, statements, strict=True):
+        out.append(f"    {name:17} {sum(counter.values()) / count:4g}: " + ", ".join(
+            f"{verb} {n / count:g}" for verb, n in counter.most_common()))
+    stats = pstats.Stats(profiler)
+    by_group: collections.Counter = collections.Counter()
+    for (filename, _line, function), (_cc, _nc, self_time, _cum, _callers) in stats.stats.items():
+        by_group[group(filename, function)] += self_time
+    total_time = sum(by_group.values())
+    out.append(f"  self time by package under cProfile ({total_time * 1000 / count:.2f} ms per launch):")
+    for name, seconds in by_group.most_common(16):
+        out.append(f"    {seconds / total_time:6.1%}  {seconds * 1000 / count:6.3f} ms  {name}")
+    listing = io.StringIO()
+    wanted = r"proctorhub|transaction/_transaction\.py:\d+\(commit\)|orm/session\.py:\d+\(flush\)"
+    pstats.Stats(profiler, stream=listing).sort_stats("cumulative").print_stats(wanted, 36)
+    out.append("  by cumulative time (proctorhub's functions, every ORM flush, the transaction commit):")
+    out += ["    " + line for line in listing.getvalue().splitlines()
+            if line.strip()[:1].isdigit() and re.search(wanted, line)]
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_launches", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", action="append", choices=DATABASE_KINDS, dest="databases")
+    parser.add_argument("-n", type=int, default=200, help="launches timed (and as many profiled)")
+    args = parser.parse_args(argv)
+    for kind in args.databases or DATABASE_KINDS:
+        print(profile(kind, args.n), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
