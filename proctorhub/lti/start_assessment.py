@@ -31,7 +31,7 @@ from .browser import COOKIE_NAME
 from .errors import LtiError
 from .replay import remember_once
 from .single_use import spend_row
-from .tokens import unverified_header, unverified_issuer, verify
+from .tokens import unverified_header_and_issuer, verify
 from .tool_keys import tool_public_key
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nonce"]
@@ -39,8 +39,7 @@ REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nonce"]
 
 def verify_tool_message_key(request, token: str) -> tuple[ToolConfiguration, object]:
     """The tool that claims to have signed ``token`` and its key with the token's kid."""
-    header = unverified_header(token)
-    client_id = unverified_issuer(token)
+    header, client_id = unverified_header_and_issuer(token)
     configuration = request.dbsession.execute(
         select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
     ).scalar_one_or_none()
@@ -115,8 +114,7 @@ def start_assessment(request):
     token = request.POST.get("JWT")
     if not token:
         raise LtiError("the form field JWT is missing", code="missing_jwt")
-    header = unverified_header(token)
-    client_id = unverified_issuer(token)
+    header, client_id = unverified_header_and_issuer(token)
     cookie = request.cookies.get(COOKIE_NAME)
     rows = request.dbsession.connection().execute(START_QUERY, {
         "client_id": client_id, "cookie_hash": digest(cookie) if cookie else None, "now": utcnow(),
