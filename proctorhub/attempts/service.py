@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import zope.sqlalchemy
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InvalidPayload, NotFound
@@ -163,16 +164,48 @@ def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest):
     return row
 
 
-def move_row(dbsession, *, attempt_id: int, attempt_code: str, old: str, started_at, new: AttemptStatus,
-             reason: str, also: dict | None = None) -> bool:
-    """``lifecycle.move`` for an attempt known by its column values: one UPDATE and one event
-    INSERT when the status changes (409 ``invalid_status_change`` when the lifecycle forbids it)."""
+def planned_move(*, attempt_id: int, attempt_code: str, old: str, started_at, new: AttemptStatus, reason: str,
+                 also: dict | None = None) -> tuple[dict, dict] | None:
+    """What ``lifecycle.move`` would write for an attempt known by its column values: the
+    attempt's changed columns and the event row; None when the status stays (409
+    ``invalid_status_change`` when the lifecycle forbids the move)."""
     if old == new.value:
-        return False
+        return None
     lifecycle.check_move(old, new)
     columns = {**lifecycle.changed_columns(started_at, new, utcnow()), **(also or {})}
-    connection = dbsession.connection()
+    return columns, lifecycle.status_event(attempt_id, attempt_code, old, new, reason)
+
+
+def write_move(connection, attempt_id: int, columns: dict, event: dict) -> None:
+    """A planned move as two statements (SQLite, where a round trip costs little)."""
     connection.execute(UPDATE_ATTEMPT, {"attempt_id": attempt_id, **columns})
-    connection.execute(INSERT_EVENT, lifecycle.status_event(attempt_id, attempt_code, old, new, reason))
-    zope.sqlalchemy.mark_changed(dbsession)
-    return True
+    connection.execute(INSERT_EVENT, event)
+
+
+def move_parameters(attempt_id: int, columns: dict, event: dict) -> dict:
+    """The parameters of ``move_statement`` for a planned move."""
+    return {"move_attempt_id": attempt_id, **{f"set_{name}": value for name, value in columns.items()},
+            **{f"event_{name}": value for name, value in event.items()}, "event_created_at": utcnow()}
+
+
+EVENT_COLUMNS = ("kind", "attempt_id", "attempt_code", "payload", "created_at")
+
+
+@functools.cache
+def move_statement(columns: tuple[str, ...], guard=None):
+    """PostgreSQL, built once per shape: ``WITH moved AS (UPDATE attempt ... RETURNING id)
+    INSERT INTO event ... SELECT ... FROM moved``. With ``guard`` (a CTE, e.g. a single-use row
+    being spent) the move happens only if the guard returned a row, and the statement answers
+    how many it returned. Parameter names are unlike column names: an INSERT's execution takes
+    column-named ones as values."""
+    moved = update(attempt_t).where(attempt_t.c.id == bindparam("move_attempt_id"))
+    if guard is not None:
+        moved = moved.where(exists(select(guard.c.id)))
+    moved = (moved.values({name: bindparam(f"set_{name}", type_=attempt_t.c[name].type) for name in columns})
+             .returning(attempt_t.c.id).cte("moved"))
+    values = [moved.c.id if name == "attempt_id" else bindparam(f"event_{name}", type_=event_t.c[name].type)
+              for name in EVENT_COLUMNS]
+    logged = insert(event_t).from_select(list(EVENT_COLUMNS), select(*values).select_from(moved))
+    if guard is None:
+        return logged
+    return select(func.count()).select_from(guard).add_cte(moved, logged.returning(event_t.c.id).cte("logged"))

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import zope.sqlalchemy
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 
 from ..models import Attempt, BrowserSession, Exam, Launch, MessageType, SessionData, ToolConfiguration, digest, utcnow
 from ..security import Permission
@@ -69,6 +69,47 @@ AUTHORIZE_QUERY = (
     .where(config_t.c.client_id == bindparam("client_id"))
 )
 INSERT_SESSION_DATA = insert(session_data_t)
+SESSION_DATA_COLUMNS = ("value_hash", "browser_session_id", "launch_id", "attempt_id", "created_at", "expires_at")
+
+
+def _spend_then_issue():
+    """PostgreSQL, one round trip: spend the hint and, only if this request spent it, issue the
+    session_data: ``WITH spent AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM spent``."""
+    spent = (
+        update(launch_t)
+        .where(launch_t.c.id == bindparam("spend_launch_id"), launch_t.c.authorized_at.is_(None))
+        .values(authorized_at=bindparam("spend_now", type_=launch_t.c.authorized_at.type))
+        .returning(launch_t.c.id).cte("spent")
+    )
+    # Parameter names unlike column names: an INSERT's execution takes column-named ones as values.
+    values = [spent.c.id if name == "launch_id" else bindparam(f"issue_{name}", type_=session_data_t.c[name].type)
+              for name in SESSION_DATA_COLUMNS]
+    return (insert(session_data_t).from_select(list(SESSION_DATA_COLUMNS), select(*values).select_from(spent))
+            .returning(session_data_t.c.id))
+
+
+SPEND_THEN_ISSUE = _spend_then_issue()
+
+
+def _spend_and_issue(request, launch, session_id: int, session_data: str) -> bool:
+    """Spend the launch's hint and issue ``session_data`` for its attempt to this browser session;
+    whether this request spent the hint."""
+    now = utcnow()
+    values = {"value_hash": digest(session_data), "browser_session_id": session_id, "launch_id": launch.id,
+              "attempt_id": launch.attempt_id, "created_at": now,
+              "expires_at": now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)}
+    connection = request.dbsession.connection()
+    if connection.dialect.name == "postgresql":
+        parameters = {f"issue_{name}": value for name, value in values.items()}
+        parameters.update(spend_launch_id=launch.id, spend_now=now)
+        if connection.execute(SPEND_THEN_ISSUE, parameters).first() is None:
+            return False
+    else:
+        if not spend_row(request.dbsession, launch_t, launch.id, "authorized_at"):
+            return False
+        connection.execute(INSERT_SESSION_DATA, values)
+    zope.sqlalchemy.mark_changed(request.dbsession)
+    return True
 
 
 def _part(row, prefix, names) -> SimpleNamespace | None:
@@ -146,18 +187,14 @@ def authorize(request):
     if launch.browser_session_id != session.id:
         raise refuse("access_denied", "the launch was entered by another browser", "browser_session")
 
-    if not spend_row(request.dbsession, launch_t, launch.id, "authorized_at"):
-        raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
-    now = utcnow()
     session_data = None
     if launch.message_type == MessageType.start_proctoring:
         session_data = secrets.token_urlsafe(32)
-        request.dbsession.connection().execute(INSERT_SESSION_DATA, {
-            "value_hash": digest(session_data), "browser_session_id": session.id, "launch_id": launch.id,
-            "attempt_id": launch.attempt_id, "created_at": now,
-            "expires_at": now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds),
-        })
-        zope.sqlalchemy.mark_changed(request.dbsession)
+        spent = _spend_and_issue(request, launch, session.id, session_data)
+    else:
+        spent = spend_row(request.dbsession, launch_t, launch.id, "authorized_at")
+    if not spent:
+        raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
     id_token = make_id_token(request, launch, nonce=nonce, session_data=session_data, now=int(time.time()),
                              active_kid=active_kid)
     fields = {"id_token": id_token}

@@ -22,7 +22,6 @@ from ..attempts.service import (
     find_or_create_attempt,
     get_configuration,
     insert_attempt_if_new,
-    move_row,
     review_of,
 )
 from ..errors import Conflict, NotFound, PreconditionFailed
@@ -42,7 +41,7 @@ from ..security import Permission
 from .browser import bind_browser_session, cookie_hash
 from .claims import ROLE_NAMES
 from .errors import LtiError
-from .single_use import spend_row
+from .single_use import spend_then_move
 
 launch_t = Launch.__table__
 config_t = ToolConfiguration.__table__
@@ -211,13 +210,13 @@ def enter_launch(request):
     current = None if launch.session_id is None else SimpleNamespace(
         id=launch.session_id, user_id=launch.session_user_id, expires_at=launch.session_expires_at)
     browser_session_id = bind_browser_session(request, response, launch.user_id, current)
-    if not spend_row(request.dbsession, launch_t, launch.id, "entered_at", message_hint_hash=digest(hint),
-                     browser_session_id=browser_session_id):
-        raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
+    move = None
     if launch.message_type == MessageType.start_proctoring:
-        move_row(request.dbsession, attempt_id=launch.attempt_id, attempt_code=launch.attempt_code,
-                 old=launch.attempt_status, started_at=launch.started_at, new=AttemptStatus.ready_to_start,
-                 reason="launch")
+        move = {"attempt_id": launch.attempt_id, "attempt_code": launch.attempt_code, "old": launch.attempt_status,
+                "started_at": launch.started_at, "new": AttemptStatus.ready_to_start, "reason": "launch"}
+    if not spend_then_move(request.dbsession, launch_t, launch.id, "entered_at", move=move,
+                           message_hint_hash=digest(hint), browser_session_id=browser_session_id):
+        raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     query = {
         "iss": request.app_settings.issuer,
         "login_hint": launch.user_id,

@@ -7,10 +7,13 @@ changed and is refused, instead of both reading "unused" and both going on.
 
 from __future__ import annotations
 
+import functools
+
 import zope.sqlalchemy
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..attempts.service import move_parameters, move_statement, planned_move, write_move
 from ..models import utcnow
 
 
@@ -38,6 +41,39 @@ def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
         return False
     zope.sqlalchemy.mark_changed(dbsession)
     return True
+
+
+def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | None, **also) -> bool:
+    """``spend_row``, then, only if this request spent the row, the attempt's move
+    (``planned_move(**move)``, none when ``move`` is None); whether this request spent it.
+    The lifecycle check runs first (409 ``invalid_status_change``). On PostgreSQL all of it is
+    one statement (one round trip)."""
+    planned = planned_move(**move) if move else None
+    connection = dbsession.connection()
+    if planned is None or connection.dialect.name != "postgresql":
+        if not spend_row(dbsession, table, row_id, column, **also):
+            return False
+        if planned is not None:
+            write_move(connection, move["attempt_id"], *planned)
+        return True
+    columns, event = planned
+    statement = move_statement(tuple(columns), _spend_cte(table, column, tuple(also)))
+    parameters = {**move_parameters(move["attempt_id"], columns, event), "spend_row_id": row_id,
+                  "spend_now": utcnow(), **{f"spend_{name}": value for name, value in also.items()}}
+    if not connection.execute(statement, parameters).scalar():
+        return False
+    zope.sqlalchemy.mark_changed(dbsession)
+    return True
+
+
+@functools.cache
+def _spend_cte(table, column: str, others: tuple[str, ...]):
+    return (
+        update(table).where(table.c.id == bindparam("spend_row_id"), table.c[column].is_(None))
+        .values({column: bindparam("spend_now", type_=table.c[column].type),
+                 **{name: bindparam(f"spend_{name}", type_=table.c[name].type) for name in others}})
+        .returning(table.c.id).cte("spent")
+    )
 
 
 def _spend_statement(table, column: str):

@@ -13,7 +13,6 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import and_, bindparam, select
 
-from ..attempts.service import move_row
 from ..models import (
     Attempt,
     AttemptStatus,
@@ -30,7 +29,7 @@ from . import claims as c
 from .browser import COOKIE_NAME
 from .errors import LtiError
 from .replay import remember_once
-from .single_use import spend_row
+from .single_use import spend_then_move
 from .tokens import unverified_header_and_issuer, verify
 from .tool_keys import tool_public_key
 
@@ -146,14 +145,15 @@ def start_assessment(request):
     if not isinstance(resource_link, dict) or resource_link.get("id") != issued.resource_link_id:
         raise LtiError("resource_link.id is not the launch's", code="resource_link_mismatch")
 
-    if not spend_row(request.dbsession, session_data_t, issued.session_data_id, "used_at"):
-        raise LtiError("session_data was used already", code="session_data_used")
     verified_user = claims.get(c.VERIFIED_USER)
     outcome = {"end_assessment_return": claims.get(c.END_ASSESSMENT_RETURN) is True,
                "verified_user": verified_user if isinstance(verified_user, dict) else None}
-    if not move_row(request.dbsession, attempt_id=issued.attempt_id, attempt_code=issued.attempt_code,
-                    old=issued.status, started_at=issued.started_at, new=AttemptStatus.started,
-                    reason="LtiStartAssessment", also=outcome):
+    move = {"attempt_id": issued.attempt_id, "attempt_code": issued.attempt_code, "old": issued.status,
+            "started_at": issued.started_at, "new": AttemptStatus.started, "reason": "LtiStartAssessment",
+            "also": outcome}
+    if not spend_then_move(request.dbsession, session_data_t, issued.session_data_id, "used_at", move=move):
+        raise LtiError("session_data was used already", code="session_data_used")
+    if issued.status == AttemptStatus.started:
         # Started already (by another session_data of this attempt): only what this message says
         # changes, through the ORM, which writes nothing when it says the same.
         attempt = request.dbsession.get(Attempt, issued.attempt_id)
