@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InvalidPayload, NotFound
 from ..models import Attempt, AttemptStatus, Event, Exam, Review, ToolConfiguration, utcnow
+from ..models.attempt import new_attempt_code
 from ..models.retry import flush_or_retry
 from . import lifecycle
 
@@ -151,17 +152,54 @@ UPDATE_ATTEMPT = update(attempt_t).where(attempt_t.c.id == bindparam("attempt_id
 INSERT_EVENT = insert(event_t)
 
 
-def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest):
-    """Insert the learner's attempt unless a live one exists: its row (a mapping), or None."""
+def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest, *, then_insert: tuple | None = None):
+    """Insert the learner's attempt unless a live one exists: its row (a mapping), or None.
+
+    ``then_insert=(table, column, values)``: if the attempt was inserted, also insert ``values``
+    into ``table`` with ``column`` naming the new attempt (on PostgreSQL in the same statement)."""
     connection = dbsession.connection()
     user = data.user
-    row = connection.execute(INSERT_ATTEMPT_IF_NEW[connection.dialect.name], {
-        "exam_id": exam_id, "user_id": user["id"], "user_name": user.get("name"), "user_email": user.get("email"),
-        "attempt_number": data.attempt_number, "external_id": data.external_id,
-    }).mappings().one_or_none()
+    values = {"exam_id": exam_id, "user_id": user["id"], "user_name": user.get("name"),
+              "user_email": user.get("email"), "attempt_number": data.attempt_number,
+              "external_id": data.external_id}
+    if then_insert is not None and connection.dialect.name == "postgresql":
+        table, column, dependent = then_insert
+        now = utcnow()
+        # Nested in a CTE, the INSERT gets no column defaults from SQLAlchemy: all are given here.
+        values.update(attempt_code=new_attempt_code(), status=AttemptStatus.created.value,
+                      end_assessment_return=False, created_at=now, modified_at=now)
+        statement = _insert_attempt_then(tuple(values), table, column, tuple(dependent))
+        row = connection.execute(statement, {**{f"attempt_{name}": value for name, value in values.items()},
+                                             **{f"row_{name}": value for name, value in dependent.items()}})
+        row = row.mappings().one_or_none()
+    else:
+        row = connection.execute(INSERT_ATTEMPT_IF_NEW[connection.dialect.name], values).mappings().one_or_none()
+        if row is not None and then_insert is not None:
+            table, column, dependent = then_insert
+            connection.execute(insert(table), {column: row["id"], **dependent})
     if row is not None:
         zope.sqlalchemy.mark_changed(dbsession)
     return row
+
+
+@functools.cache
+def _insert_attempt_then(columns: tuple[str, ...], table, column: str, dependent: tuple[str, ...]):
+    """PostgreSQL, built once per shape: ``WITH new_attempt AS (INSERT ... ON CONFLICT DO NOTHING
+    RETURNING ...), dependent AS (INSERT INTO table ... SELECT ... FROM new_attempt) SELECT * FROM
+    new_attempt``. Parameter names are unlike column names: an INSERT's execution takes
+    column-named ones as values."""
+    new_attempt = (
+        postgresql.insert(attempt_t)
+        .values({name: bindparam(f"attempt_{name}", type_=attempt_t.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=[attempt_t.c.exam_id, attempt_t.c.user_id,
+                                                attempt_t.c.attempt_number],
+                                index_where=attempt_t.c.archived_at.is_(None))
+        .returning(*_ATTEMPT_RETURNING).cte("new_attempt")
+    )
+    values = [new_attempt.c.id, *(bindparam(f"row_{name}", type_=table.c[name].type) for name in dependent)]
+    then = (insert(table).from_select([column, *dependent], select(*values).select_from(new_attempt))
+            .returning(table.c.id).cte("dependent"))
+    return select(*(new_attempt.c[c.name] for c in _ATTEMPT_RETURNING)).add_cte(then)
 
 
 def planned_move(*, attempt_id: int, attempt_code: str, old: str, started_at, new: AttemptStatus, reason: str,

@@ -10,7 +10,7 @@ import datetime as dt
 import secrets
 
 import zope.sqlalchemy
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from webob.cookies import make_cookie
 
 from ..models import BrowserSession, digest, utcnow
@@ -21,7 +21,6 @@ COOKIE_PATH = "/lti"
 session_t = BrowserSession.__table__
 
 # Built once: executed with parameters, each reuses one compiled form.
-INSERT_SESSION = insert(session_t).returning(session_t.c.id)
 EXTEND_SESSION = update(session_t).where(session_t.c.id == bindparam("session_id"))
 
 
@@ -31,26 +30,25 @@ def cookie_hash(request) -> str | None:
     return digest(value) if value else None
 
 
-def bind_browser_session(request, response, user_id: str, current) -> int:
-    """This browser's session id for ``user_id``: the ``current`` one (its id, user_id and
-    expires_at, as the caller's query read them, or None) when it is live and that user's, else a
-    new one. Sets the cookie on ``response``."""
+def bind_browser_session(request, response, user_id: str, current) -> tuple[int | None, dict | None]:
+    """This browser's session for ``user_id``: the ``current`` one (its id, user_id and
+    expires_at, as the caller's query read them, or None) when it is live and that user's,
+    extended, as ``(id, None)``; else ``(None, values)`` of a new one for the caller to insert
+    (with its other writes). Sets the cookie on ``response``."""
     lifetime = dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)
     expires_at = utcnow() + lifetime
-    connection = request.dbsession.connection()
     if current is not None and current.expires_at > utcnow() and current.user_id == user_id:
-        connection.execute(EXTEND_SESSION, {"session_id": current.id, "expires_at": expires_at})
-        session_id = current.id
+        request.dbsession.connection().execute(EXTEND_SESSION, {"session_id": current.id, "expires_at": expires_at})
+        zope.sqlalchemy.mark_changed(request.dbsession)
+        bound = current.id, None
         value = request.cookies[COOKIE_NAME]
     else:
         value = secrets.token_urlsafe(32)
-        session_id = connection.execute(INSERT_SESSION, {
-            "cookie_hash": digest(value), "user_id": user_id, "created_at": utcnow(), "expires_at": expires_at,
-        }).scalar_one()
-    zope.sqlalchemy.mark_changed(request.dbsession)
+        bound = None, {"cookie_hash": digest(value), "user_id": user_id, "created_at": utcnow(),
+                       "expires_at": expires_at}
     cookie = make_cookie(COOKIE_NAME, value, max_age=int(lifetime.total_seconds()), path=COOKIE_PATH,
                          httponly=True, secure=request.app_settings.secure_cookies)
     # WebOb refuses SameSite=None without Secure, which plain-http development needs; the tool's
     # cross-site form posts need SameSite=None, and production sets proctorhub.secure_cookies.
     response.headers.add("Set-Cookie", cookie + "; SameSite=None")
-    return session_id
+    return bound

@@ -97,11 +97,12 @@ LAUNCH_TARGET_QUERY = (
 INSERT_LAUNCH = insert(launch_t)
 
 
-def _new_attempt_fast(request, data: dict, target: AttemptRequest):
+def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict):
     """A first ``LtiStartProctoring`` launch of a learner at an exam already set up for this tool
-    (nearly every launch): the new attempt's values from one SELECT and one INSERT. None when
-    anything else holds (no exam yet, an attempt exists, a check will refuse, a racing twin won
-    the insert); the general path below then decides, with every check."""
+    (nearly every launch): one SELECT, then the new attempt and its ``launch`` row in one INSERT
+    each (one statement on PostgreSQL); the attempt's values. None when anything else holds (no
+    exam yet, an attempt exists, a check will refuse, a racing twin won the insert), having
+    written nothing; the general path then decides, with every check."""
     if data["message_type"] != MessageType.start_proctoring:
         return None
     row = request.dbsession.connection().execute(LAUNCH_TARGET_QUERY, {
@@ -114,7 +115,9 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest):
             or row.exam_id is None or row.exam_configuration_id != row.id or row.attempt_id is not None
             or (row.backend is not None and (row.backend not in request.backends or row.exam_backend is None))):
         return None
-    attempt = insert_attempt_if_new(request.dbsession, row.exam_id, target)
+    launch = {**launch, "configuration_id": row.id}
+    attempt = insert_attempt_if_new(request.dbsession, row.exam_id, target,
+                                    then_insert=(launch_t, "attempt_id", launch))
     if attempt is None:
         return None
     return SimpleNamespace(**attempt, archived=False,
@@ -126,22 +129,19 @@ def create_launch(request):
     """Create a single-use launch for the learner's browser: 201 ``{launch_url, expires_at, attempt}``."""
     data = validate(CreateLaunchSchema(), parse_json_object(request.body))
     target = attempt_request(data)
-    attempt = _new_attempt_fast(request, data, target)
-    if attempt is not None:
-        created, configuration_id = True, data["config_id"]
-    else:
-        attempt, created = _find_or_create_for_launch(request, data, target)
-        configuration_id = attempt.exam.configuration_id
     token = secrets.token_urlsafe(32)
     now = utcnow()
     expires_at = now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)
-    request.dbsession.connection().execute(INSERT_LAUNCH, {
-        "token_hash": digest(token), "attempt_id": attempt.id, "configuration_id": configuration_id,
-        "message_type": data["message_type"], "user_id": data["user"]["id"],
-        "user_role": role_uri(data["user"]["role"]), "return_url": data["return_url"],
-        "created_at": now, "expires_at": expires_at,
-    })
-    zope.sqlalchemy.mark_changed(request.dbsession)
+    launch = {"token_hash": digest(token), "message_type": data["message_type"], "user_id": data["user"]["id"],
+              "user_role": role_uri(data["user"]["role"]), "return_url": data["return_url"],
+              "created_at": now, "expires_at": expires_at}
+    attempt = _new_attempt_fast(request, data, target, launch)
+    created = True
+    if attempt is None:
+        attempt, created = _find_or_create_for_launch(request, data, target)
+        request.dbsession.connection().execute(INSERT_LAUNCH, {
+            **launch, "attempt_id": attempt.id, "configuration_id": attempt.exam.configuration_id})
+        zope.sqlalchemy.mark_changed(request.dbsession)
     request.response.status_int = 201
     return {
         "launch_url": f"{request.app_settings.issuer}/lti/launch/{token}",
@@ -209,13 +209,15 @@ def enter_launch(request):
     response.headers["Cache-Control"] = "no-store"
     current = None if launch.session_id is None else SimpleNamespace(
         id=launch.session_id, user_id=launch.session_user_id, expires_at=launch.session_expires_at)
-    browser_session_id = bind_browser_session(request, response, launch.user_id, current)
+    session_id, new_session = bind_browser_session(request, response, launch.user_id, current)
     move = None
     if launch.message_type == MessageType.start_proctoring:
         move = {"attempt_id": launch.attempt_id, "attempt_code": launch.attempt_code, "old": launch.attempt_status,
                 "started_at": launch.started_at, "new": AttemptStatus.ready_to_start, "reason": "launch"}
+    bound = {"browser_session_id": session_id} if new_session is None else {}
     if not spend_then_move(request.dbsession, launch_t, launch.id, "entered_at", move=move,
-                           message_hint_hash=digest(hint), browser_session_id=browser_session_id):
+                           new_row=new_session and (session_t, new_session, "browser_session_id"),
+                           message_hint_hash=digest(hint), **bound):
         raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     query = {
         "iss": request.app_settings.issuer,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 import zope.sqlalchemy
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..attempts.service import move_parameters, move_statement, planned_move, write_move
@@ -43,23 +43,35 @@ def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
     return True
 
 
-def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | None, **also) -> bool:
+def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | None,
+                    new_row: tuple | None = None, **also) -> bool:
     """``spend_row``, then, only if this request spent the row, the attempt's move
     (``planned_move(**move)``, none when ``move`` is None); whether this request spent it.
-    The lifecycle check runs first (409 ``invalid_status_change``). On PostgreSQL all of it is
-    one statement (one round trip)."""
+    The lifecycle check runs first (409 ``invalid_status_change``).
+
+    ``new_row=(new_table, values, spent_column)`` first inserts ``values`` into ``new_table`` and
+    sets the spent row's ``spent_column`` to the new row's id. On PostgreSQL all of it is one
+    statement (one round trip)."""
     planned = planned_move(**move) if move else None
     connection = dbsession.connection()
     if planned is None or connection.dialect.name != "postgresql":
+        if new_row is not None:
+            new_table, values, spent_column = new_row
+            also[spent_column] = connection.execute(insert(new_table).returning(new_table.c.id), values).scalar_one()
         if not spend_row(dbsession, table, row_id, column, **also):
             return False
         if planned is not None:
             write_move(connection, move["attempt_id"], *planned)
         return True
     columns, event = planned
-    statement = move_statement(tuple(columns), _spend_cte(table, column, tuple(also)))
     parameters = {**move_parameters(move["attempt_id"], columns, event), "spend_row_id": row_id,
                   "spend_now": utcnow(), **{f"spend_{name}": value for name, value in also.items()}}
+    new_key = None
+    if new_row is not None:
+        new_table, values, spent_column = new_row
+        new_key = (new_table, tuple(values), spent_column)
+        parameters.update({f"new_{name}": value for name, value in values.items()})
+    statement = move_statement(tuple(columns), _spend_cte(table, column, tuple(also), new_key))
     if not connection.execute(statement, parameters).scalar():
         return False
     zope.sqlalchemy.mark_changed(dbsession)
@@ -67,12 +79,23 @@ def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | 
 
 
 @functools.cache
-def _spend_cte(table, column: str, others: tuple[str, ...]):
+def _spend_cte(table, column: str, others: tuple[str, ...], new_key: tuple | None):
+    """PostgreSQL: ``spent AS (UPDATE ... RETURNING id)``, after ``new_row AS (INSERT ...)``
+    with ``new_key``. Parameter names are unlike column names: an INSERT's execution takes
+    column-named ones as values."""
+    values = {column: bindparam("spend_now", type_=table.c[column].type),
+              **{name: bindparam(f"spend_{name}", type_=table.c[name].type) for name in others}}
+    if new_key is not None:
+        new_table, new_columns, spent_column = new_key
+        new_row = (
+            insert(new_table)
+            .values({name: bindparam(f"new_{name}", type_=new_table.c[name].type) for name in new_columns})
+            .returning(new_table.c.id).cte("new_row")
+        )
+        values[spent_column] = select(new_row.c.id).scalar_subquery()
     return (
         update(table).where(table.c.id == bindparam("spend_row_id"), table.c[column].is_(None))
-        .values({column: bindparam("spend_now", type_=table.c[column].type),
-                 **{name: bindparam(f"spend_{name}", type_=table.c[name].type) for name in others}})
-        .returning(table.c.id).cte("spent")
+        .values(values).returning(table.c.id).cte("spent")
     )
 
 
