@@ -7,10 +7,11 @@ leeway), then purged (by each process, at most once a minute).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 
 import zope.sqlalchemy
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,22 +34,86 @@ def _insert_if_new(dialect_insert):
 INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql_insert), "sqlite": _insert_if_new(sqlite_insert)}
 
 
-def remember_once(dbsession, *, issuer: str, kind: str, value, exp, leeway: int) -> None:
-    """Record ``value``; an ``LtiError`` ``replayed_<kind>`` if it was recorded before."""
+def _check(kind: str, value) -> None:
     if not isinstance(value, str) or not value or len(value) > 255:
         raise LtiError(f"the JWT's {kind} must be a non-empty string of at most 255 characters",
                        code=f"missing_{kind}" if not value else f"invalid_{kind}")
-    now = utcnow()
+
+
+def purge_if_due(dbsession) -> None:
     global _last_purge
     if time.monotonic() - _last_purge >= PURGE_INTERVAL_SECONDS:
         _last_purge = time.monotonic()
-        dbsession.execute(delete(ReplayEntry).where(ReplayEntry.expires_at < now))
+        dbsession.execute(delete(ReplayEntry).where(ReplayEntry.expires_at < utcnow()))
+
+
+def _entry(issuer: str, kind: str, value, exp, leeway: int) -> dict:
+    now = utcnow()
     expires_at = max(dt.datetime.fromtimestamp(int(exp), dt.UTC) + dt.timedelta(seconds=leeway), now)
+    return {"issuer": issuer, "kind": kind, "value": value, "expires_at": expires_at, "created_at": now}
+
+
+def remember_once(dbsession, *, issuer: str, kind: str, value, exp, leeway: int) -> None:
+    """Record ``value``; an ``LtiError`` ``replayed_<kind>`` if it was recorded before."""
+    _check(kind, value)
+    purge_if_due(dbsession)
     connection = dbsession.connection()
     # One statement decides, also between processes: the unique key lets one insert win.
-    inserted = connection.execute(INSERT_IF_NEW[connection.dialect.name], {
-        "issuer": issuer, "kind": kind, "value": value, "expires_at": expires_at, "created_at": now,
-    }).first()
+    inserted = connection.execute(INSERT_IF_NEW[connection.dialect.name],
+                                  _entry(issuer, kind, value, exp, leeway)).first()
     if inserted is None:
+        raise LtiError(f"this {kind} was used before", code=f"replayed_{kind}")
+    zope.sqlalchemy.mark_changed(dbsession)
+
+
+# --- PostgreSQL: remembering in the statement that first reads the message's tool ----------------
+#
+# The nonce and jti are inserted (ON CONFLICT DO NOTHING) by the start assessment's first query,
+# before the signature is verified; the refusals still come in their order, after verification,
+# and any refusal aborts the transaction, the inserted entries with it.
+
+def entries_to_remember(dbsession, unverified: dict, *, issuer: str, leeway: int) -> list[dict]:
+    """The ledger entries an unverified message would add, for ``remembering_cte``; none where
+    the message's own values are unusable (``remember_once`` then decides after verification)."""
+    entries = []
+    for kind in ("nonce", "jti"):
+        value = unverified.get(kind)
+        try:
+            _check(kind, value)
+            entries.append(_entry(issuer, kind, value, unverified.get("exp"), leeway))
+        except (LtiError, TypeError, ValueError, OverflowError, OSError):
+            continue
+    if entries:
+        purge_if_due(dbsession)
+    return entries
+
+
+@functools.cache
+def remembering_cte(count: int):
+    """``remembered AS (INSERT INTO lti_replay_ledger VALUES (...)*count ON CONFLICT DO NOTHING
+    RETURNING kind)``, its parameters named by ``remembering_parameters``."""
+    rows = [{name: bindparam(f"remember_{i}_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS}
+            for i in range(count)]
+    return (postgresql_insert(ledger_t).values(rows)
+            .on_conflict_do_nothing(index_elements=[ledger_t.c.issuer, ledger_t.c.kind, ledger_t.c.value])
+            .returning(ledger_t.c.kind).cte("remembered"))
+
+
+ENTRY_COLUMNS = ("issuer", "kind", "value", "expires_at", "created_at")
+
+
+def remembering_parameters(entries: list[dict]) -> dict:
+    return {f"remember_{i}_{name}": entry[name] for i, entry in enumerate(entries) for name in ENTRY_COLUMNS}
+
+
+def remembered_once(dbsession, *, issuer: str, kind: str, value, exp, leeway: int, entries: list[dict],
+                    remembered: list) -> None:
+    """After verification, ``remember_once``'s checks and refusals for a ``value`` the first query
+    may have inserted already (``remembered``: the kinds it did insert)."""
+    _check(kind, value)
+    if not any(entry["kind"] == kind and entry["value"] == value for entry in entries):
+        remember_once(dbsession, issuer=issuer, kind=kind, value=value, exp=exp, leeway=leeway)
+        return
+    if kind not in (remembered or ()):
         raise LtiError(f"this {kind} was used before", code=f"replayed_{kind}")
     zope.sqlalchemy.mark_changed(dbsession)

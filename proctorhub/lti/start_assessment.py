@@ -7,11 +7,12 @@ included) is kept.
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 
 from ..models import (
     Attempt,
@@ -28,9 +29,9 @@ from ..security import Permission
 from . import claims as c
 from .browser import COOKIE_NAME
 from .errors import LtiError
-from .replay import remember_once
+from .replay import entries_to_remember, remembered_once, remembering_cte, remembering_parameters
 from .single_use import spend_then_move
-from .tokens import unverified_header_and_issuer, verify
+from .tokens import unverified_header_and_claims, verify
 from .tool_keys import tool_public_key
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nonce"]
@@ -38,7 +39,8 @@ REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nonce"]
 
 def verify_tool_message_key(request, token: str) -> tuple[ToolConfiguration, object]:
     """The tool that claims to have signed ``token`` and its key with the token's kid."""
-    header, client_id = unverified_header_and_issuer(token)
+    header, unverified = unverified_header_and_claims(token)
+    client_id = unverified["iss"]
     configuration = request.dbsession.execute(
         select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
     ).scalar_one_or_none()
@@ -87,6 +89,15 @@ START_QUERY = (
 )
 
 
+@functools.cache
+def _start_query_remembering(count: int):
+    """PostgreSQL: ``START_QUERY`` that also inserts ``count`` replay ledger entries and answers
+    which kinds it inserted (``remembered``)."""
+    remembered = remembering_cte(count)
+    return START_QUERY.add_columns(
+        select(func.array_agg(remembered.c.kind)).scalar_subquery().label("remembered"))
+
+
 def _issued_session_data(request, claims, rows):
     value = claims.get(c.SESSION_DATA)
     if not isinstance(value, str) or not value:
@@ -113,22 +124,32 @@ def start_assessment(request):
     token = request.POST.get("JWT")
     if not token:
         raise LtiError("the form field JWT is missing", code="missing_jwt")
-    header, client_id = unverified_header_and_issuer(token)
+    header, unverified = unverified_header_and_claims(token)
+    leeway = request.app_settings.lti_leeway_seconds
     cookie = request.cookies.get(COOKIE_NAME)
-    rows = request.dbsession.connection().execute(START_QUERY, {
-        "client_id": client_id, "cookie_hash": digest(cookie) if cookie else None, "now": utcnow(),
-    }).all()
+    parameters = {"client_id": unverified["iss"], "cookie_hash": digest(cookie) if cookie else None, "now": utcnow()}
+    connection = request.dbsession.connection()
+    entries = []
+    query = START_QUERY
+    if connection.dialect.name == "postgresql":
+        # One round trip fewer: the first query also records the nonce and jti (see replay.py).
+        entries = entries_to_remember(request.dbsession, unverified, issuer=unverified["iss"], leeway=leeway)
+        if entries:
+            query = _start_query_remembering(len(entries))
+            parameters.update(remembering_parameters(entries))
+    rows = connection.execute(query, parameters).all()
     if not rows:
         raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
     configuration = rows[0]
+    remembered = configuration.remembered if entries else None
     key = tool_public_key(configuration, header.get("kid"), request.app_settings)
     claims = verify(token, key, audience=request.app_settings.issuer, issuer=configuration.client_id,
-                    leeway=request.app_settings.lti_leeway_seconds, required=REQUIRED_CLAIMS)
-    remember_once(request.dbsession, issuer=configuration.client_id, kind="nonce", value=claims.get("nonce"),
-                  exp=claims["exp"], leeway=request.app_settings.lti_leeway_seconds)
+                    leeway=leeway, required=REQUIRED_CLAIMS)
+    remembered_once(request.dbsession, issuer=configuration.client_id, kind="nonce", value=claims.get("nonce"),
+                    exp=claims["exp"], leeway=leeway, entries=entries, remembered=remembered)
     if "jti" in claims:
-        remember_once(request.dbsession, issuer=configuration.client_id, kind="jti", value=claims["jti"],
-                      exp=claims["exp"], leeway=request.app_settings.lti_leeway_seconds)
+        remembered_once(request.dbsession, issuer=configuration.client_id, kind="jti", value=claims["jti"],
+                        exp=claims["exp"], leeway=leeway, entries=entries, remembered=remembered)
     if claims.get(c.MESSAGE_TYPE) != c.START_ASSESSMENT:
         raise LtiError("message_type must be LtiStartAssessment", code="invalid_message_type")
     if claims.get(c.VERSION) != c.LTI_VERSION:

@@ -35,10 +35,12 @@ def unverified_issuer(token: str) -> str:
     return issuer
 
 
-def unverified_header_and_issuer(token: str) -> tuple[dict, str]:
-    """``unverified_header`` and ``unverified_issuer`` from one reading of the token, WITHOUT
-    verifying the signature (PyJWT checks every character of a segment each time it reads one).
-    A token either helper would refuse goes through both, in order, for the same refusal."""
+def unverified_header_and_claims(token: str) -> tuple[dict, dict]:
+    """The header and claims, WITHOUT verifying the signature, from one reading of the token
+    (PyJWT checks every character of a segment each time it reads one), with the checks of
+    ``unverified_header`` and ``unverified_issuer``: a token either would refuse goes through
+    both, in order, for the same refusal. The claims only pick the key and prepare work that a
+    failed verification undoes."""
     try:
         unverified = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -47,8 +49,11 @@ def unverified_header_and_issuer(token: str) -> tuple[dict, str]:
     issuer = unverified and unverified["payload"].get("iss")
     if (not unverified or header.get("alg") not in ALGORITHMS
             or not isinstance(issuer, str) or not issuer):
-        return unverified_header(token), unverified_issuer(token)
-    return header, issuer
+        # The helpers refuse such a token with their own codes, in their order.
+        header = unverified_header(token)
+        unverified_issuer(token)
+        return header, jwt.decode(token, options={"verify_signature": False})
+    return header, unverified["payload"]
 
 
 def verify(token: str, key, *, audience: str | list[str], issuer: str, leeway: int,
