@@ -11,30 +11,14 @@ import functools
 
 import zope.sqlalchemy
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..attempts.service import move_parameters, move_statement, planned_move, write_move
 from ..models import utcnow
 
 
-def spend(dbsession, row, column: str, **also) -> bool:
-    """Set ``row.<column>`` to now if it is still empty, and the ``also`` columns with it, in one
-    statement; whether this request was the one that did."""
-    model = type(row)
-    values = {column: utcnow(), **also}
-    result = dbsession.execute(
-        update(model).where(model.id == row.id, getattr(model, column).is_(None)).values(values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
-    for name, value in values.items():
-        set_committed_value(row, name, value)
-    return True
-
-
 def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
-    """``spend`` for a row known by its id, without loading it: whether this request spent it."""
+    """Set the row's ``column`` to now if it is still empty, and the ``also`` columns with it, in one
+    statement; whether this request was the one that did."""
     values = {column: utcnow(), **also}
     result = dbsession.connection().execute(_spend_statement(table, column), {"row_id": row_id, **values})
     if result.rowcount != 1:
