@@ -3,13 +3,14 @@
 Left to itself, a SQLite connection that finds the database locked sleeps and retries
 (1, 2, 5, 10 ... 100 ms), so with several waitress threads writing, a request can sleep far
 longer than the write it waited for. Threads of one process instead wait on a lock taken at
-their transaction's first write and given back at its commit or rollback; other processes
+their transaction's first write and given back when the transaction is over; other processes
 still meet SQLite's own lock and busy timeout.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 
 import sqlalchemy
 
@@ -19,7 +20,7 @@ HOLDS = "proctorhub.sqlite_writer"
 
 class WriterQueue:
     def __init__(self):
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._owner: int | None = None
 
     def before_execute(self, connection, _cursor, statement, *_args):
@@ -30,27 +31,39 @@ class WriterQueue:
             # This thread already writes through another connection: taking the lock again
             # would wait on itself. SQLite's own lock decides between the two.
             return
-        self._lock.acquire()
+        self.lock.acquire()
         self._owner = threading.get_ident()
         info[HOLDS] = True
 
     def release(self, info) -> None:
         if info.pop(HOLDS, False):
             self._owner = None
-            self._lock.release()
+            self.lock.release()
 
-    def on_transaction_end(self, connection):
-        self.release(connection.info)
+    def on_checkin(self, _dbapi_connection, record):
+        self.release(record.info)
 
-    def on_pool_return(self, _dbapi_connection, record, *_args):
+    def on_reset(self, _dbapi_connection, record, _reset_state):
+        self.release(record.info)
+
+    def on_invalidate(self, _dbapi_connection, record, _exception):
         self.release(record.info)
 
 
+_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def writer_queue(engine) -> WriterQueue | None:
+    return _queues.get(engine)
+
+
 def queue_sqlite_writers(engine) -> None:
-    queue = WriterQueue()
+    queue = _queues[engine] = WriterQueue()
     sqlalchemy.event.listen(engine, "before_cursor_execute", queue.before_execute)
-    sqlalchemy.event.listen(engine, "commit", queue.on_transaction_end)
-    sqlalchemy.event.listen(engine, "rollback", queue.on_transaction_end)
+    # Given back when the connection goes back to the pool, which is after its COMMIT has
+    # finished (SQLAlchemy's commit event comes before it: a writer let in then would meet
+    # SQLite's lock, and its sleeps, while the commit and any WAL checkpoint still run).
+    sqlalchemy.event.listen(engine.pool, "reset", queue.on_reset)
+    sqlalchemy.event.listen(engine.pool, "checkin", queue.on_checkin)
     # A connection dropped or invalidated mid-transaction must not keep the lock.
-    sqlalchemy.event.listen(engine.pool, "checkin", queue.on_pool_return)
-    sqlalchemy.event.listen(engine.pool, "invalidate", queue.on_pool_return)
+    sqlalchemy.event.listen(engine.pool, "invalidate", queue.on_invalidate)

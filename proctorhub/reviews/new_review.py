@@ -58,6 +58,16 @@ INSERT_REVIEW_IF_NEW = (
 )
 INSERT_COMMENTS = insert(comment_t)
 INSERT_EVENTS = insert(event_t)
+MOVE_ATTEMPT = (
+    attempt_t.update()
+    .where(attempt_t.c.id == sa.bindparam("attempt_id"))
+    .values(
+        status=sa.bindparam("move_status"),
+        modified_at=sa.bindparam("moved_at", type_=UTCDateTime()),
+        **{column: sa.func.coalesce(sa.bindparam(f"new_{column}", type_=UTCDateTime()), attempt_t.c[column])
+           for column in MOVE_COLUMNS},
+    )
+)
 
 
 def _statement_by_statement(connection, new: NewReview) -> int | None:
@@ -67,7 +77,10 @@ def _statement_by_statement(connection, new: NewReview) -> int | None:
     if new.comments:
         connection.execute(INSERT_COMMENTS, [{**c, "review_id": review_id} for c in new.comments])
     if new.attempt_move:
-        connection.execute(attempt_t.update().where(attempt_t.c.id == new.attempt_id).values(new.attempt_move))
+        move = new.attempt_move
+        connection.execute(MOVE_ATTEMPT, {"attempt_id": new.attempt_id, "move_status": move["status"],
+                                          "moved_at": move["modified_at"],
+                                          **{f"new_{column}": move.get(column) for column in MOVE_COLUMNS}})
     now = new.review["created_at"]
     connection.execute(INSERT_EVENTS, [
         {**_with_review_id(e, review_id), "attempt_id": new.attempt_id, "attempt_code": new.attempt_code,
