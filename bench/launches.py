@@ -10,9 +10,10 @@ learner (so a distinct attempt) in a fresh browser (cookie jar):
    and starts the attempt.
 
 The tool's side (``tests.lti_tool.FakeTool``) runs in the client: it reads the id_token without
-verifying it and signs its ``LtiStartAssessment`` (one RS256 signature per launch, counted in the
-launch's time). The floor is four round trips to the bare floor app, each writing one row, one of
-them also making one RS256 signature and one verification with PyJWT.
+verifying it and signs its ``LtiStartAssessment`` (one RS256 signature per launch). The floor is four
+round trips to the bare floor app, each writing one row, one of them also making one RS256 signature
+and one verification with PyJWT on the server; its client signs the same ``LtiStartAssessment`` as a
+launch's client does, so the tool's own work weighs on both sides alike.
 """
 
 from __future__ import annotations
@@ -91,11 +92,25 @@ class Launcher:
         return launch
 
 
-def floor_task(client: Client) -> None:
-    headers = {"Content-Type": "application/json"}
-    for _ in range(ROUND_TRIPS - 1):
-        client.expect(Request("POST", "/floor/row", b'{"step": "row"}', headers), 200)
-    client.expect(Request("POST", "/floor/jwt", b'{"step": "jwt"}', headers), 200)
+def floor_task_for(tool: FakeTool, issuer: str):
+    """The floor's set of round trips, with the same client-side tool work as a launch.
+
+    In a launch the client also plays the tool: it signs an ``LtiStartAssessment`` (one RS256
+    signature), work that a real tool does on its own server. The floor's client signs the same
+    message with the same key, so both sides carry it and the ratio compares the servers alone.
+    """
+    claims = {"aud": "bench-client", "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "deployment-1",
+              "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "bench-exam"},
+              AP + "attempt_number": 1, AP + "session_data": "bench-session-data"}
+
+    def floor_task(client: Client) -> None:
+        headers = {"Content-Type": "application/json"}
+        for _ in range(ROUND_TRIPS - 1):
+            client.expect(Request("POST", "/floor/row", b'{"step": "row"}', headers), 200)
+        tool.start_assessment(claims, platform_issuer=issuer)
+        client.expect(Request("POST", "/floor/jwt", b'{"step": "jwt"}', headers), 200)
+
+    return floor_task
 
 
 def arrange(database: Database, tool: FakeTool) -> tuple[str, int]:
@@ -122,6 +137,7 @@ def run_on(kind: str, result: SectionResult, tool: FakeTool) -> None:
         launcher = Launcher(lms_token=token, config_id=config_id, tool=tool, issuer=settings["proctorhub.issuer"])
         with Server("bench.floor:main", settings) as floor_server, Server("proctorhub:main", settings) as app_server:
             subject = Side(app_server, [launcher.task(i) for i in range(needed)])
+            floor_task = floor_task_for(tool, settings["proctorhub.issuer"])
             measured = compare(subject, Side(floor_server, [floor_task] * needed),
                                plan=PLAN, warm_up=WARM_UP, what=f"launches on {kind}")
         with database.engine.connect() as connection:
