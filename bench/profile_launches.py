@@ -14,8 +14,6 @@ import collections
 import cProfile
 import io
 import json
-import pstats
-import re
 import sys
 import time
 from http.cookies import SimpleCookie
@@ -29,7 +27,7 @@ from tests.lti_tool import AP, FakeTool, path_of
 
 from .harness import DATABASE_KINDS, app_settings, fresh_database
 from .launches import arrange
-from .profile_reviews import group
+from .profile_reviews import profile_report
 
 WARM_UP = 40
 STEPS = ("launch API", "browser entry", "authorize", "start assessment")
@@ -145,20 +143,7 @@ def profile(kind: str, count: int) -> str:
     for name, counter in zip(STEPS, statements, strict=True):
         out.append(f"    {name:17} {sum(counter.values()) / count:4g}: " + ", ".join(
             f"{verb} {n / count:g}" for verb, n in counter.most_common()))
-    stats = pstats.Stats(profiler)
-    by_group: collections.Counter = collections.Counter()
-    for (filename, _line, function), (_cc, _nc, self_time, _cum, _callers) in stats.stats.items():
-        by_group[group(filename, function)] += self_time
-    total_time = sum(by_group.values())
-    out.append(f"  self time by package under cProfile ({total_time * 1000 / count:.2f} ms per launch):")
-    for name, seconds in by_group.most_common(16):
-        out.append(f"    {seconds / total_time:6.1%}  {seconds * 1000 / count:6.3f} ms  {name}")
-    listing = io.StringIO()
-    wanted = r"proctorhub|transaction/_transaction\.py:\d+\(commit\)|orm/session\.py:\d+\(flush\)"
-    pstats.Stats(profiler, stream=listing).sort_stats("cumulative").print_stats(wanted, 36)
-    out.append("  by cumulative time (proctorhub's functions, every ORM flush, the transaction commit):")
-    out += ["    " + line for line in listing.getvalue().splitlines()
-            if line.strip()[:1].isdigit() and re.search(wanted, line)]
+    out += profile_report(profiler, count, unit="launch", rows=16, functions=36)
     return "\n".join(out)
 
 

@@ -57,6 +57,28 @@ def group(filename: str, function: str) -> str:
     return "stdlib " + filename.rsplit("/", 1)[-1]
 
 
+def profile_report(profiler, count: int, *, unit: str, rows: int, functions: int) -> list[str]:
+    """Self time grouped by package, then proctorhub's functions (and the ORM's flushes and the
+    transaction commit) by cumulative time; ``count`` requests were profiled."""
+    out = []
+    by_group: collections.Counter = collections.Counter()
+    for (filename, _line, function), (_cc, _nc, self_time, _cum, _callers) in pstats.Stats(profiler).stats.items():
+        by_group[group(filename, function)] += self_time
+    total = sum(by_group.values())
+    out.append(f"  self time by package under cProfile ({total * 1000 / count:.2f} ms per {unit}):")
+    for name, seconds in by_group.most_common(rows):
+        out.append(f"    {seconds / total:6.1%}  {seconds * 1000 / count:6.3f} ms  {name}")
+    listing = io.StringIO()
+    # proctorhub's own functions, plus the two places the ORM does its work: every flush, and the
+    # commit pyramid_tm makes after the view (which flushes what the view added last).
+    wanted = r"proctorhub|transaction/_transaction\.py:\d+\(commit\)|orm/session\.py:\d+\(flush\)"
+    pstats.Stats(profiler, stream=listing).sort_stats("cumulative").print_stats(wanted, functions)
+    out.append("  by cumulative time (proctorhub's functions, every ORM flush, the transaction commit):")
+    out += ["    " + line for line in listing.getvalue().splitlines()
+            if line.strip()[:1].isdigit() and re.search(wanted, line)]
+    return out
+
+
 def profile(kind: str, count: int) -> str:
     out = []
     with fresh_database(kind) as database:
@@ -91,22 +113,7 @@ def profile(kind: str, count: int) -> str:
     out.append(f"{kind}: {plain_ms:.2f} ms per callback in-process ({1000 / plain_ms:.0f}/s), no profiler")
     out.append("  SQL statements per callback: " + ", ".join(
         f"{name} {n / count:g}" for name, n in statements.most_common()) + " (plus BEGIN/COMMIT)")
-    stats = pstats.Stats(profiler)
-    by_group: collections.Counter = collections.Counter()
-    for (filename, _line, function), (_cc, _nc, self_time, _cum, _callers) in stats.stats.items():
-        by_group[group(filename, function)] += self_time
-    total = sum(by_group.values())
-    out.append(f"  self time by package under cProfile ({total * 1000 / count:.2f} ms per callback):")
-    for name, seconds in by_group.most_common(14):
-        out.append(f"    {seconds / total:6.1%}  {seconds * 1000 / count:6.3f} ms  {name}")
-    listing = io.StringIO()
-    # proctorhub's own functions, plus the two places the ORM does its work: every flush, and the
-    # commit pyramid_tm makes after the view (which flushes what the view added last).
-    wanted = r"proctorhub|transaction/_transaction\.py:\d+\(commit\)|orm/session\.py:\d+\(flush\)"
-    pstats.Stats(profiler, stream=listing).sort_stats("cumulative").print_stats(wanted, 28)
-    out.append("  by cumulative time (proctorhub's functions, every ORM flush, the transaction commit):")
-    out += ["    " + line for line in listing.getvalue().splitlines()
-            if line.strip()[:1].isdigit() and re.search(wanted, line)]
+    out += profile_report(profiler, count, unit="callback", rows=14, functions=28)
     return "\n".join(out)
 
 

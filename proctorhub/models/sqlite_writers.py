@@ -43,9 +43,6 @@ class WriterQueue:
     def on_checkin(self, _dbapi_connection, record):
         self.release(record.info)
 
-    def on_reset(self, _dbapi_connection, record, _reset_state):
-        self.release(record.info)
-
     def on_invalidate(self, _dbapi_connection, record, _exception):
         self.release(record.info)
 
@@ -63,7 +60,6 @@ def queue_sqlite_writers(engine) -> None:
     # Given back when the connection goes back to the pool, which is after its COMMIT has
     # finished (SQLAlchemy's commit event comes before it: a writer let in then would meet
     # SQLite's lock, and its sleeps, while the commit and any WAL checkpoint still run).
-    sqlalchemy.event.listen(engine.pool, "reset", queue.on_reset)
     sqlalchemy.event.listen(engine.pool, "checkin", queue.on_checkin)
     # A connection dropped or invalidated mid-transaction must not keep the lock.
     sqlalchemy.event.listen(engine.pool, "invalidate", queue.on_invalidate)
