@@ -14,7 +14,7 @@ def decide(status, *, passing=PASSING, reviewer=False, second_reviews=True, prac
                                  require_failure_second_reviews=second_reviews, is_practice=practice)
 
 
-@pytest.mark.parametrize(("reviewer", "second_reviews", "practice"), itertools.product([True, False], repeat=3))
+@pytest.mark.parametrize(("reviewer", "second_reviews", "practice"), list(itertools.product([True, False], repeat=3)))
 def test_rule1_passing_wins_over_everything(reviewer, second_reviews, practice):
     assert decide("passed", reviewer=reviewer, second_reviews=second_reviews, practice=practice) == "verified"
 
@@ -23,7 +23,7 @@ def test_rule1_uses_the_backends_passing_statuses():
     assert decide("violation", passing=frozenset({"passed", "violation"})) == "verified"
 
 
-@pytest.mark.parametrize(("reviewer", "second_reviews", "practice"), itertools.product([True, False], repeat=3))
+@pytest.mark.parametrize(("reviewer", "second_reviews", "practice"), list(itertools.product([True, False], repeat=3)))
 def test_rule2_not_reviewed_is_error(reviewer, second_reviews, practice):
     assert decide("not_reviewed", reviewer=reviewer, second_reviews=second_reviews, practice=practice) == "error"
 
@@ -47,13 +47,13 @@ S = AttemptStatus
 COMPLETED = [S.submitted, S.verified, S.rejected, S.second_review_required, S.error]
 
 
-@pytest.mark.parametrize(("old", "new"), itertools.product(COMPLETED + [S.terminated],
-                                                           [S.created, S.ready_to_start, S.started, S.paused]))
+@pytest.mark.parametrize(("old", "new"), list(itertools.product(COMPLETED + [S.terminated],
+                                                                [S.created, S.ready_to_start, S.started, S.paused])))
 def test_completed_never_goes_back(old, new):
     assert not can_move(old, new)
 
 
-@pytest.mark.parametrize(("old", "new"), itertools.product(COMPLETED, COMPLETED))
+@pytest.mark.parametrize(("old", "new"), list(itertools.product(COMPLETED, COMPLETED)))
 def test_completed_statuses_move_among_themselves(old, new):
     assert can_move(old, new)
 
