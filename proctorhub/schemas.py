@@ -27,14 +27,29 @@ class Identifier(colander.String):
         return value
 
 
+# Integer columns are 32-bit on every database we run on.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def parse_row_id(text: str) -> int | None:
+    """A row id written in ASCII digits that fits an id column, else ``None``."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= INT_MAX else None
+
+
 class StrictInt(colander.Int):
-    """An integer given as a JSON number (no strings, no booleans, no fractions)."""
+    """An integer given as a JSON number (no strings, no booleans, no fractions) that fits the
+    database's integer columns."""
 
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
             return cstruct
         if isinstance(cstruct, bool) or not isinstance(cstruct, int):
             raise colander.Invalid(node, "must be a whole number")
+        if not INT_MIN <= cstruct <= INT_MAX:
+            raise colander.Invalid(node, f"must be between {INT_MIN} and {INT_MAX}")
         return cstruct
 
 
@@ -47,16 +62,40 @@ class StrictBool(colander.Boolean):
         return cstruct
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def parse_json_object(body: bytes) -> dict:
-    """The request body as a JSON object, or 400 ``invalid_payload`` saying what is wrong."""
+    """The request body as a JSON object, or 400 ``invalid_payload`` saying what is wrong.
+
+    Refused too, because no database column could store them: ``NaN`` and ``Infinity`` (which
+    Python's reader would accept) and NUL characters in any string or key.
+    """
     if not body:
         raise InvalidPayload("the request body is empty; a JSON object is expected")
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_refuse_constant)
+        # A NUL can only arrive escaped; look for one only when the escape is there at all.
+        holds_nul = b"\\u0000" in body and _holds_nul(value)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidPayload(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidPayload("the request body is nested too deeply") from None
     if not isinstance(value, dict):
         raise InvalidPayload("the request body must be a JSON object")
+    if holds_nul:
+        raise InvalidPayload("the request body holds a NUL character (\\u0000), which cannot be stored")
     return value
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..models import ApiToken, AuditEntry, StaffUser
 
 TOKEN_STAFF_DOMAIN = "api-token.invalid"
+ACTOR_LENGTH = AuditEntry.__table__.c.actor.type.length
 
 
 def acting_staff(request) -> StaffUser:
@@ -25,7 +26,7 @@ def acting_staff(request) -> StaffUser:
     email = f"token-{token.id}@{TOKEN_STAFF_DOMAIN}"
     staff = dbsession.execute(select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
     if staff is None:
-        staff = StaffUser(email=email, name=f"API token {token.name or token.id}", role=token.role, courses=[])
+        staff = StaffUser(email=email, name=f"API token {token.name or token.id}"[:255], role=token.role, courses=[])
         dbsession.add(staff)
         dbsession.flush()
     token.staff_user_id = staff.id
@@ -35,8 +36,10 @@ def acting_staff(request) -> StaffUser:
 def actor_label(request) -> str:
     identity = request.identity
     if identity.kind == "staff" or identity.email:
-        return f"staff:{identity.email}"
-    return f"token:{identity.name or identity.id}"
+        label = f"staff:{identity.email}"
+    else:
+        label = f"token:{identity.name or identity.id}"
+    return label[:ACTOR_LENGTH]
 
 
 def _plain(value):

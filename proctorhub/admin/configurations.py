@@ -15,7 +15,7 @@ from ..models import ToolConfiguration
 from ..schemas import StrictBool, parse_json_object, validate
 from ..security import Permission
 from . import audit
-from .forms import admin_url, json_body
+from .forms import admin_url, enabled_backend, json_body
 from .resources import ConfigurationResource, ConfigurationsResource, admin_view
 from .serialize import configuration_json
 from .tool_setup import LABELS, platform_values
@@ -29,7 +29,11 @@ FIELDS = ("name", "deployment_id", "oidc_login_url", "launch_url", "redirect_uri
 
 def tool_url(node, value):
     """An absolute https URL (http only on the loopback, for a tool on the same machine), no fragment."""
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise colander.Invalid(node, "is not a well-formed URL (check the host and port)") from None
     if value != value.strip() or any(c.isspace() for c in value):
         raise colander.Invalid(node, "must not contain spaces")
     if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -49,11 +53,6 @@ def pem_public_key(node, value):
 
 def _url_node(**kw):
     return colander.SchemaNode(colander.String(), validator=colander.All(colander.Length(max=2048), tool_url), **kw)
-
-
-@colander.deferred
-def enabled_backend(node, kw):
-    return colander.OneOf(kw.get("backends", ()))
 
 
 class RedirectUris(colander.SequenceSchema):

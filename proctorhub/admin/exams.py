@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from ..attempts.serialize import attempt_json
 from ..models import Attempt, Exam, Review
-from ..schemas import StrictBool, StrictInt, parse_json_object, validate
+from ..schemas import StrictBool, StrictInt, parse_json_object, parse_row_id, validate
 from ..security import Permission
 from . import audit
-from .forms import admin_url
+from .forms import admin_url, enabled_backend
 from .queue import visible_courses
 from .resources import ExamResource, ExamsResource, admin_view
 from .serialize import exam_json
@@ -21,11 +21,6 @@ TEMPLATES = "proctorhub:templates/admin/"
 LIST_LIMIT = 200
 ATTEMPTS_SHOWN = 100
 FIELDS = ("name", "time_limit_mins", "is_proctored", "is_practice", "backend")
-
-
-@colander.deferred
-def enabled_backend(node, kw):
-    return colander.OneOf(kw.get("backends", ()))
 
 
 class ExamUpdateSchema(colander.MappingSchema):
@@ -139,7 +134,7 @@ def exam_update_form(context, request):
     limit = post.get("time_limit_mins", "").strip()
     values = {
         "name": post.get("name", "").strip(),
-        "time_limit_mins": int(limit) if limit.isdigit() else (colander.null if not limit else limit),
+        "time_limit_mins": (parse_row_id(limit) or limit) if limit else colander.null,
         "is_proctored": post.get("is_proctored") == "on",
         "is_practice": post.get("is_practice") == "on",
         "backend": post.get("backend", "").strip() or colander.null,

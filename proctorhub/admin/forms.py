@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import colander
+
 from ..errors import InvalidPayload
 from ..schemas import parse_json_object, validate
+
+
+@colander.deferred
+def enabled_backend(node, kw):
+    """One of the enabled backends (the schema is bound with ``backends=request.backends.names()``)."""
+    return colander.OneOf(kw.get("backends", ()))
 
 
 def json_body(request, schema) -> dict:

@@ -15,6 +15,7 @@ from sqlalchemy import select, tuple_
 
 from ..errors import Forbidden, InvalidPayload, colander_details
 from ..models import Review, ReviewStatus
+from ..schemas import INT_MAX, parse_row_id
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -28,16 +29,18 @@ class Cursor(colander.String):
         if value in (colander.null, ""):
             return colander.null
         priority, dot, review_id = value.partition(".")
-        if not dot or not priority.isdigit() or not review_id.isdigit() or len(value) > 40:
+        priority = int(priority) if priority.isascii() and priority.isdigit() and len(priority) <= 2 else None
+        review_id = parse_row_id(review_id)
+        if not dot or priority is None or review_id is None:
             raise colander.Invalid(node, "must read <priority>.<id>, as given in the previous page's next link")
-        return int(priority), int(review_id)
+        return priority, review_id
 
 
 class QueueFilterSchema(colander.MappingSchema):
     status = colander.SchemaNode(colander.String(), missing=colander.null,
                                  validator=colander.OneOf([s.value for s in ReviewStatus] + [""]))
     course = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
-    exam = colander.SchemaNode(colander.Int(), missing=colander.null)
+    exam = colander.SchemaNode(colander.Int(), missing=colander.null, validator=colander.Range(min=1, max=INT_MAX))
     backend = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=64))
     unreviewed = colander.SchemaNode(colander.Boolean(false_choices=("", "0", "false", "no", "off")),
                                      missing=False)

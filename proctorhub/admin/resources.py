@@ -16,6 +16,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ..models import Attempt, Exam, Review, ToolConfiguration
+from ..schemas import parse_row_id
 from ..security import Permission, course_principal, role_principal
 
 ADMIN = role_principal("admin")
@@ -23,9 +24,10 @@ REVIEWER = role_principal("reviewer")
 
 
 def _int_id(name: str) -> int:
-    if not name.isdigit() or len(name) > 18:
-        raise KeyError(name)
-    return int(name)
+    row_id = parse_row_id(name)
+    if row_id is None:
+        raise KeyError(name)  # Pyramid's 404
+    return row_id
 
 
 class Resource:

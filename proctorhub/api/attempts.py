@@ -24,7 +24,8 @@ class LinkSchema(colander.MappingSchema):
 
 
 class ExamSchema(colander.MappingSchema):
-    name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=255))
+    name = colander.SchemaNode(colander.String(), preparer=lambda v: v.strip() if isinstance(v, str) else v,
+                               validator=colander.Length(min=1, max=255))
     time_limit_mins = colander.SchemaNode(StrictInt(), missing=colander.null, validator=colander.Range(min=1))
     is_practice = colander.SchemaNode(StrictBool(), missing=False)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import colander
 
 from ..models import ReviewStatus
+from ..schemas import StrictInt
 
 REVIEW_STATUSES = tuple(s.value for s in ReviewStatus)
 
 
 class CommentSchema(colander.MappingSchema):
-    start = colander.SchemaNode(colander.Int(), validator=colander.Range(min=0))
-    stop = colander.SchemaNode(colander.Int(), validator=colander.Range(min=0))
-    duration = colander.SchemaNode(colander.Int(), validator=colander.Range(min=0))
+    # Seconds as JSON numbers: "7", 1.5 or true are refused, not silently turned into 7, 1 or 1.
+    start = colander.SchemaNode(StrictInt(), validator=colander.Range(min=0))
+    stop = colander.SchemaNode(StrictInt(), validator=colander.Range(min=0))
+    duration = colander.SchemaNode(StrictInt(), validator=colander.Range(min=0))
     comment = colander.SchemaNode(colander.String(allow_empty=True), missing="",
                                   validator=colander.Length(max=10000))
     status = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=64))

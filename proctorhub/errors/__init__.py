@@ -78,4 +78,4 @@ def colander_details(invalid) -> dict:
 
 def includeme(config):
     config.include(".views")
-    config.include(".body_limit")
+    config.include(".request_limits")

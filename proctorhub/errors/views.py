@@ -11,10 +11,12 @@ import logging
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
+from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
-from sqlalchemy.exc import IntegrityError
+from pyramid_retry import is_last_attempt
+from sqlalchemy.exc import DataError, IntegrityError
 
-from . import Conflict, Forbidden, NotFound, ProctorhubError, Unauthenticated
+from . import BadRequest, Conflict, Forbidden, NotFound, ProctorhubError, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,16 @@ HTTP_CODES = {
 }
 
 
+def raw_path(request) -> str:
+    """The URL's path; as sent (WSGI's latin-1 text) when it is not valid UTF-8."""
+    try:
+        return request.path_info
+    except UnicodeDecodeError:
+        return request.environ.get("PATH_INFO", "")
+
+
 def wants_html(request) -> bool:
-    if request.path.startswith("/api/"):
+    if raw_path(request).startswith("/api/"):
         return False
     best = request.accept.best_match(["application/json", "text/html"], default_match="application/json")
     return best == "text/html"
@@ -44,11 +54,11 @@ def render_error(error: ProctorhubError, request):
             "proctorhub:templates/error.jinja2", {"error": error}, request=request
         )
     else:
-        response = request.response
-        response.json_body = error.as_json()
-        response.content_type = "application/json"
+        # A fresh response: nothing the failed view had set (a cookie, a status, caching
+        # headers) may ride along on the refusal.
+        response = Response(json_body=error.as_json(), content_type="application/json")
     response.status_int = error.status
-    if error.status == 401 and request.path.startswith("/api/"):
+    if error.status == 401 and raw_path(request).startswith("/api/"):
         response.headers["WWW-Authenticate"] = 'Bearer realm="proctorhub"'
     return response
 
@@ -75,7 +85,7 @@ def forbidden(exc, request):
 
 @notfound_view_config()
 def not_found(exc, request):
-    return render_error(NotFound(f"nothing is at {request.path}"), request)
+    return render_error(NotFound(f"nothing is at {raw_path(request)}"), request)
 
 
 @exception_view_config(BadCSRFToken)
@@ -101,8 +111,10 @@ def http_exception(exc, request):
 
 @exception_view_config(IntegrityError)
 def lost_race(exc, request):
-    # Reached only when every retry lost the same race (see models.retry.flush_or_retry).
-    log.warning("integrity error after retries on %s %s: %s", request.method, request.path, exc.orig)
+    # A lost unique-constraint race (see models.retry.flush_or_retry): pyramid_retry discards this
+    # answer and runs the request again, unless this was its last attempt.
+    if is_last_attempt(request):
+        log.warning("integrity error after retries on %s %r: %s", request.method, raw_path(request), exc.orig)
     return render_error(
         Conflict("another request changed the same record at the same moment; send this one again",
                  code="concurrent_update"),
@@ -110,9 +122,29 @@ def lost_race(exc, request):
     )
 
 
+@exception_view_config(DataError)
+def value_out_of_range(exc, request):
+    # The database refused a value the request's schema let through (a string longer than its
+    # column, a number beyond its column's range, a NUL character on PostgreSQL). Schemas
+    # should catch these first; this keeps any they miss a 400, with nothing written.
+    log.warning("database refused a value on %s %r: %s", request.method, raw_path(request), exc.orig)
+    return render_error(
+        ProctorhubError("a value in the request is too long, out of range, or contains characters the "
+                        "database cannot store", code="invalid_value", status=400),
+        request,
+    )
+
+
+@exception_view_config(UnicodeDecodeError)  # also Pyramid's URLDecodeError, for the path
+def undecodable_request(exc, request):
+    # WebOb decodes the path, the query and form bodies lazily, wherever a view first reads them.
+    return render_error(BadRequest("the URL or the form is not valid UTF-8 once its %-escapes are decoded"),
+                        request)
+
+
 @exception_view_config(Exception)
 def unexpected_error(exc, request):
-    log.exception("unexpected error on %s %s", request.method, request.path)
+    log.exception("unexpected error on %s %r", request.method, raw_path(request))
     error = ProctorhubError("an unexpected error occurred; it has been logged", code="internal_error",
                             status=500)
     return render_error(error, request)

@@ -47,9 +47,22 @@ def purge_if_due(dbsession) -> None:
         dbsession.execute(delete(ReplayEntry).where(ReplayEntry.expires_at < utcnow()))
 
 
+# The ledger keeps a nonce until its token expires; a token meant to live longer than this is
+# refused rather than remembered for ever.
+MAX_TOKEN_LIFETIME = dt.timedelta(hours=24)
+
+
 def _entry(issuer: str, kind: str, value, exp, leeway: int) -> dict:
     now = utcnow()
-    expires_at = max(dt.datetime.fromtimestamp(int(exp), dt.UTC) + dt.timedelta(seconds=leeway), now)
+    try:
+        expires = dt.datetime.fromtimestamp(int(exp), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise LtiError("the JWT's exp is not a time", code="invalid_exp") from None
+    if expires > now + MAX_TOKEN_LIFETIME:
+        raise LtiError(f"the JWT's exp is more than {MAX_TOKEN_LIFETIME} away", code="invalid_exp")
+    if len(issuer) > ledger_t.c.issuer.type.length:
+        raise LtiError("the JWT's iss is too long to be a client_id", code="invalid_issuer")
+    expires_at = max(expires + dt.timedelta(seconds=leeway), now)
     return {"issuer": issuer, "kind": kind, "value": value, "expires_at": expires_at, "created_at": now}
 
 
@@ -81,7 +94,7 @@ def entries_to_remember(dbsession, unverified: dict, *, issuer: str, leeway: int
         try:
             _check(kind, value)
             entries.append(_entry(issuer, kind, value, unverified.get("exp"), leeway))
-        except (LtiError, TypeError, ValueError, OverflowError, OSError):
+        except LtiError:
             continue
     if entries:
         purge_if_due(dbsession)

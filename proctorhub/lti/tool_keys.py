@@ -30,14 +30,19 @@ def _fetch(url: str, timeout: float) -> dict:
         document = response.json()
     except (requests.RequestException, ValueError) as exc:
         raise ToolKeysUnavailable(f"the tool's JWKS at {url} could not be read: {exc}") from None
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ToolKeysUnavailable(f"the tool's JWKS at {url} is not a JSON object with a list of keys")
     keys = {}
-    for entry in document.get("keys", []) if isinstance(document, dict) else []:
-        if entry.get("kty") != "RSA" or not entry.get("kid") or entry.get("alg", "RS256") != "RS256":
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("kty") != "RSA" or not isinstance(entry.get("kid"), str):
+            continue
+        if entry.get("alg", "RS256") != "RS256":
             continue
         try:
             keys[entry["kid"]] = jwt.algorithms.RSAAlgorithm.from_jwk(entry)
-        except (jwt.PyJWTError, ValueError, KeyError):
-            continue
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # a key we cannot read is a key the tool cannot sign with here
     with _lock:
         _jwks[url] = (time.monotonic(), keys)
     return keys

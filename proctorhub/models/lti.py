@@ -64,7 +64,8 @@ class Launch(Base):
     configuration_id: Mapped[int] = mapped_column(ForeignKey("tool_configuration.id"), index=True)
     message_type: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(255))
-    user_role: Mapped[str] = mapped_column(String(64))
+    # Full role URIs: "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant" is 78.
+    user_role: Mapped[str] = mapped_column(String(255))
     return_url: Mapped[str] = mapped_column(String(2048))
     browser_session_id: Mapped[int | None] = mapped_column(ForeignKey("lti_browser_session.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -57,7 +57,7 @@ class SoftwareSecureBackend(ReviewBackend):
 
     def normalise(self, payload: Mapping) -> dict:
         vendor_status = payload.get("reviewStatus")
-        if vendor_status not in STATUS_MAP:
+        if not isinstance(vendor_status, str) or vendor_status not in STATUS_MAP:
             raise BadReviewStatus(
                 f"reviewStatus {vendor_status!r} is not one of {', '.join(STATUS_MAP)}",
                 details={"reviewStatus": vendor_status, "allowed": list(STATUS_MAP)},

@@ -51,12 +51,15 @@ def _cases(flow, claims):
         "wrong_resource_link": ("resource_link_mismatch", flow.signed(claims, resource_link={"id": "exam-2"})),
         "wrong_message_type": ("invalid_message_type", flow.signed(claims, message_type="LtiStartProctoring")),
         "wrong_version": ("invalid_version", flow.signed(claims, version="1.1.0")),
+        "exp_centuries_away": ("invalid_exp", flow.signed(claims, exp=10**12)),
+        "iss_too_long_for_a_client_id": ("invalid_issuer", flow.signed(claims, iss="x" * 300)),
     }
 
 
 CASES = ["alg_none", "hs256_with_public_key", "wrong_signature", "expired", "iat_in_future", "wrong_aud",
          "wrong_iss", "missing_nonce", "wrong_deployment_id", "wrong_session_data", "wrong_attempt_number",
-         "wrong_resource_link", "wrong_message_type", "wrong_version"]
+         "wrong_resource_link", "wrong_message_type", "wrong_version", "exp_centuries_away",
+         "iss_too_long_for_a_client_id"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -169,4 +172,26 @@ def test_unreachable_tool_jwks_is_a_502_and_changes_nothing(flow, dbsession):
     before = snapshot(dbsession)
     answer = flow.start(flow.signed(claims), status=502)
     assert answer.json["error"]["code"] == "tool_jwks_unavailable"
+    assert snapshot(dbsession) == before
+
+
+@pytest.mark.parametrize(
+    ("document", "status", "code"),
+    [
+        ({"keys": 5}, 502, "tool_jwks_unavailable"),
+        ([1], 502, "tool_jwks_unavailable"),
+        ({"keys": ["x"]}, 400, "unknown_kid"),  # readable, but no key in it
+        ({"keys": [{"kty": "RSA", "kid": [1]}]}, 400, "unknown_kid"),
+    ],
+)
+def test_malformed_tool_jwks_is_refused_and_changes_nothing(flow, dbsession, document, status, code):
+    from ... import factories as f
+    from ...lti_tool import JwksServer
+
+    with JwksServer(document) as server:
+        flow.config = f.configuration(dbsession, jwks_url=server.url, public_key_pem=None)
+        claims = flow.start_proctoring()
+        before = snapshot(dbsession)
+        answer = flow.start(flow.signed(claims), status=status)
+    assert answer.json["error"]["code"] == code
     assert snapshot(dbsession) == before
