@@ -11,7 +11,7 @@ import functools
 import time
 
 import zope.sqlalchemy
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -103,11 +103,14 @@ def entries_to_remember(dbsession, unverified: dict, *, issuer: str, leeway: int
 
 @functools.cache
 def remembering_cte(count: int):
-    """``remembered AS (INSERT INTO lti_replay_ledger VALUES (...)*count ON CONFLICT DO NOTHING
-    RETURNING kind)``, its parameters named by ``remembering_parameters``."""
-    rows = [{name: bindparam(f"remember_{i}_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS}
+    """``remembered AS (INSERT INTO lti_replay_ledger SELECT ... [UNION ALL SELECT ...] ON CONFLICT
+    DO NOTHING RETURNING kind)`` for ``count`` entries, their parameters named by
+    ``remembering_parameters``. Rows come from SELECTs, not a multi-row VALUES: SQLAlchemy cannot
+    cache a multi-row VALUES, and would compile the start assessment's query on every message."""
+    rows = [select(*(bindparam(f"remember_{i}_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS))
             for i in range(count)]
-    return (postgresql_insert(ledger_t).values(rows)
+    source = rows[0] if count == 1 else union_all(*rows)
+    return (postgresql_insert(ledger_t).from_select(list(ENTRY_COLUMNS), source)
             .on_conflict_do_nothing(index_elements=[ledger_t.c.issuer, ledger_t.c.kind, ledger_t.c.value])
             .returning(ledger_t.c.kind).cte("remembered"))
 
