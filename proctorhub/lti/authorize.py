@@ -6,8 +6,10 @@ redirect_uri with its OAuth error code. Success is an auto-submitting form that 
 ``id_token`` and ``state`` to the redirect_uri.
 
 Everything the checks and the id_token need (client, browser session, launch, attempt, exam,
-the active signing kid) comes from one joined SELECT as plain values; spending the hint and
-issuing session_data are one statement each.
+the active signing kid) comes from one joined SELECT as plain values. On PostgreSQL the same
+statement also spends the hint and issues the session_data, before the checks run in Python:
+a refusal aborts the request's transaction, which takes those writes back. Elsewhere, spending
+and issuing are a statement each, after the checks.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from types import SimpleNamespace
 import zope.sqlalchemy
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 
 from ..models import Attempt, BrowserSession, Exam, Launch, MessageType, SessionData, ToolConfiguration, digest, utcnow
 from ..security import Permission
@@ -72,44 +74,54 @@ INSERT_SESSION_DATA = insert(session_data_t)
 SESSION_DATA_COLUMNS = ("value_hash", "browser_session_id", "launch_id", "attempt_id", "created_at", "expires_at")
 
 
-def _spend_then_issue():
-    """PostgreSQL, one round trip: spend the hint and, only if this request spent it, issue the
-    session_data: ``WITH spent AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM spent``."""
+def _session_data_own_values(request, session_data: str) -> dict:
+    """The issued session_data's own columns (the launch, attempt and browser session come from
+    the rows it belongs to)."""
+    now = utcnow()
+    return {"value_hash": digest(session_data), "created_at": now,
+            "expires_at": now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)}
+
+
+def _spend_and_issue(request, launch, session_id: int, session_data: str | None) -> bool:
+    """Not on PostgreSQL (see ``AUTHORIZE_AND_SPEND``): spend the launch's hint and, with
+    ``session_data``, issue it for the launch's attempt to this browser session; whether this
+    request spent the hint."""
+    if not spend_row(request.dbsession, launch_t, launch.id, "authorized_at"):
+        return False
+    if session_data is not None:
+        request.dbsession.connection().execute(INSERT_SESSION_DATA, {
+            **_session_data_own_values(request, session_data), "launch_id": launch.id,
+            "attempt_id": launch.attempt_id, "browser_session_id": session_id})
+    return True
+
+
+def _authorize_and_spend():
+    """PostgreSQL, one round trip: ``AUTHORIZE_QUERY``, which also spends the launch its hint
+    names (``UPDATE ... WHERE authorized_at IS NULL``) and, for an ``LtiStartProctoring``
+    launch entered by a browser session, issues the session_data. It answers the facts as they
+    were before those writes, and whether this request spent the hint (``spent``)."""
+    facts = AUTHORIZE_QUERY.cte("facts")
     spent = (
         update(launch_t)
-        .where(launch_t.c.id == bindparam("spend_launch_id"), launch_t.c.authorized_at.is_(None))
+        .where(launch_t.c.id == select(facts.c.launch_id).scalar_subquery(), launch_t.c.authorized_at.is_(None))
         .values(authorized_at=bindparam("spend_now", type_=launch_t.c.authorized_at.type))
-        .returning(launch_t.c.id).cte("spent")
+        .returning(launch_t.c.id, launch_t.c.attempt_id, launch_t.c.message_type).cte("spent")
     )
     # Parameter names unlike column names: an INSERT's execution takes column-named ones as values.
-    values = [spent.c.id if name == "launch_id" else bindparam(f"issue_{name}", type_=session_data_t.c[name].type)
+    sources = {"launch_id": spent.c.id, "attempt_id": spent.c.attempt_id, "browser_session_id": facts.c.session_id}
+    values = [sources.get(name, bindparam(f"issue_{name}", type_=session_data_t.c[name].type))
               for name in SESSION_DATA_COLUMNS]
-    return (insert(session_data_t).from_select(list(SESSION_DATA_COLUMNS), select(*values).select_from(spent))
-            .returning(session_data_t.c.id))
+    issued = (
+        insert(session_data_t)
+        .from_select(list(SESSION_DATA_COLUMNS), select(*values).select_from(spent).join(facts, true()).where(
+            spent.c.message_type == MessageType.start_proctoring.value, facts.c.session_id.is_not(None)))
+        .returning(session_data_t.c.id).cte("issued")
+    )
+    return (select(facts, select(func.count()).select_from(spent).scalar_subquery().label("spent"))
+            .add_cte(issued))
 
 
-SPEND_THEN_ISSUE = _spend_then_issue()
-
-
-def _spend_and_issue(request, launch, session_id: int, session_data: str) -> bool:
-    """Spend the launch's hint and issue ``session_data`` for its attempt to this browser session;
-    whether this request spent the hint."""
-    now = utcnow()
-    values = {"value_hash": digest(session_data), "browser_session_id": session_id, "launch_id": launch.id,
-              "attempt_id": launch.attempt_id, "created_at": now,
-              "expires_at": now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)}
-    connection = request.dbsession.connection()
-    if connection.dialect.name == "postgresql":
-        parameters = {f"issue_{name}": value for name, value in values.items()}
-        parameters.update(spend_launch_id=launch.id, spend_now=now)
-        if connection.execute(SPEND_THEN_ISSUE, parameters).first() is None:
-            return False
-    else:
-        if not spend_row(request.dbsession, launch_t, launch.id, "authorized_at"):
-            return False
-        connection.execute(INSERT_SESSION_DATA, values)
-    zope.sqlalchemy.mark_changed(request.dbsession)
-    return True
+AUTHORIZE_AND_SPEND = _authorize_and_spend()
 
 
 def _part(row, prefix, names) -> SimpleNamespace | None:
@@ -117,17 +129,23 @@ def _part(row, prefix, names) -> SimpleNamespace | None:
     return None if values["id" if "id" in values else names[0]] is None else SimpleNamespace(**values)
 
 
-def _facts(request, client_id: str | None, hint: str | None):
+def _facts(request, client_id: str | None, hint: str | None, session_data: str):
     """The client, this browser's session, and the launch the hint names (with its attempt and
-    exam), as plain values; and the active signing kid."""
+    exam), as plain values; the active signing kid; and, on PostgreSQL, whether this request
+    spent the hint (None elsewhere: the caller spends it after the checks)."""
     if not client_id:
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
     cookie = request.cookies.get(COOKIE_NAME)
-    row = request.dbsession.connection().execute(AUTHORIZE_QUERY, {
-        "client_id": client_id,
-        "cookie_hash": digest(cookie) if cookie else None,
-        "hint_hash": digest(hint) if hint else None,
-    }).mappings().one_or_none()
+    parameters = {"client_id": client_id, "cookie_hash": digest(cookie) if cookie else None,
+                  "hint_hash": digest(hint) if hint else None}
+    connection = request.dbsession.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        parameters["spend_now"] = utcnow()
+        parameters.update({f"issue_{name}": value
+                           for name, value in _session_data_own_values(request, session_data).items()})
+    row = connection.execute(AUTHORIZE_AND_SPEND if postgresql else AUTHORIZE_QUERY,
+                             parameters).mappings().one_or_none()
     if row is None:
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
     configuration = _part(row, "config", CONFIGURATION_COLUMNS)
@@ -139,7 +157,12 @@ def _facts(request, client_id: str | None, hint: str | None):
         launch.configuration = configuration
         launch.attempt = SimpleNamespace(**{name: row[f"attempt_{name}"] for name in ATTEMPT_COLUMNS})
         launch.attempt.exam = SimpleNamespace(**{name: row[f"exam_{name}"] for name in EXAM_COLUMNS})
-    return configuration, session, launch, row["active_kid"]
+    spent = None
+    if postgresql:
+        spent = bool(row["spent"])
+        if spent:
+            zope.sqlalchemy.mark_changed(request.dbsession)
+    return configuration, session, launch, row["active_kid"], spent
 
 
 @view_config(route_name="lti.authorize", request_method=("GET", "POST"), permission=Permission.lti)
@@ -147,7 +170,8 @@ def authorize(request):
     """Check the OIDC authentication request; answer with the id_token as an auto-posting form."""
     params = request.POST if request.method == "POST" else request.GET
     hint = params.get("lti_message_hint")
-    configuration, session, launch, active_kid = _facts(request, params.get("client_id"), hint)
+    session_data = secrets.token_urlsafe(32)
+    configuration, session, launch, active_kid, spent = _facts(request, params.get("client_id"), hint, session_data)
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri or redirect_uri not in (configuration.redirect_uris or []):
         raise AuthorizationError("invalid_request", "redirect_uri is not one of the tool's registered redirect URIs",
@@ -187,12 +211,10 @@ def authorize(request):
     if launch.browser_session_id != session.id:
         raise refuse("access_denied", "the launch was entered by another browser", "browser_session")
 
-    session_data = None
-    if launch.message_type == MessageType.start_proctoring:
-        session_data = secrets.token_urlsafe(32)
+    if launch.message_type != MessageType.start_proctoring:
+        session_data = None
+    if spent is None:
         spent = _spend_and_issue(request, launch, session.id, session_data)
-    else:
-        spent = spend_row(request.dbsession, launch_t, launch.id, "authorized_at")
     if not spent:
         raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
     id_token = make_id_token(request, launch, nonce=nonce, session_data=session_data, now=int(time.time()),
