@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 
@@ -16,5 +17,8 @@ def serve(app, threads: int = 8):
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        # Sockets are closed by the loop's own thread (closing them from here, while it polls
+        # them, makes it fail on a closed descriptor); with none left, its loop ends.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
