@@ -8,7 +8,6 @@ import secrets
 import time
 
 import colander
-import jwt
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -25,6 +24,7 @@ from .keys import ACCESS_TOKEN_TTL_SECONDS, public_key, sign
 from .replay import remember_once
 from .start_assessment import verify_tool_message_key
 from .tokens import unverified_header, verify
+from .urls import platform_urls
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # What each action makes of the attempt; update and flag only record an event.
@@ -50,7 +50,8 @@ def issue_token(request):
     scopes = set((form.get("scope") or "").split())
     if c.ACS_SCOPE not in scopes:
         raise OAuthError(f"scope must include {c.ACS_SCOPE}", code="invalid_scope")
-    token_url = f"{request.app_settings.issuer}/lti/token"
+    urls = platform_urls(request.app_settings.issuer)
+    token_url = urls["token_endpoint"]
     try:
         configuration, key = verify_tool_message_key(request, form["client_assertion"])
         claims = verify(form["client_assertion"], key, audience=[token_url, request.app_settings.issuer],
@@ -67,7 +68,7 @@ def issue_token(request):
         raise OAuthError("this tool is not offered the Assessment Control Service", code="unauthorized_client")
     now = int(time.time())
     access_token = sign(request.dbsession, {
-        "iss": request.app_settings.issuer, "aud": f"{request.app_settings.issuer}/lti/acs",
+        "iss": request.app_settings.issuer, "aud": urls["assessment_control_url"],
         "sub": configuration.client_id, "scope": c.ACS_SCOPE, "iat": now,
         "exp": now + ACCESS_TOKEN_TTL_SECONDS, "jti": secrets.token_urlsafe(16),
     })
@@ -88,12 +89,14 @@ def _bearer_client(request) -> str:
     key = public_key(request.dbsession, kid) if kid else None
     if key is None:
         raise Unauthenticated("the access token was not signed by a published key", code="invalid_token")
+    issuer = request.app_settings.issuer
     try:
-        claims = jwt.decode(token, key, algorithms=["RS256"], audience=f"{request.app_settings.issuer}/lti/acs",
-                            issuer=request.app_settings.issuer, leeway=request.app_settings.lti_leeway_seconds,
-                            options={"require": ["iss", "aud", "sub", "exp", "iat", "scope"]})
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated(f"the access token is not valid: {exc}", code="invalid_token") from None
+        claims = verify(token, key, audience=platform_urls(issuer)["assessment_control_url"], issuer=issuer,
+                        leeway=request.app_settings.lti_leeway_seconds,
+                        required=["iss", "aud", "sub", "exp", "iat", "scope"])
+    except LtiError as exc:
+        raise Unauthenticated(f"the access token is not valid: {exc.message}", code="invalid_token",
+                              details={"check": exc.code}) from None
     if c.ACS_SCOPE not in str(claims["scope"]).split():
         raise Unauthenticated("the access token lacks the ACS scope", code="insufficient_scope", status=403)
     return claims["sub"]

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, func, insert, select, true, update
 
 from ..models import Attempt, BrowserSession, Exam, Launch, MessageType, SessionData, ToolConfiguration, digest, utcnow
 from ..security import Permission
-from .browser import COOKIE_NAME
+from .browser import cookie_hash
 from .errors import AuthorizationError
 from .id_token import make_id_token
 from .keys import ACTIVE_KID_COLUMN
@@ -135,8 +135,7 @@ def _facts(request, client_id: str | None, hint: str | None, session_data: str):
     spent the hint (None elsewhere: the caller spends it after the checks)."""
     if not client_id:
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
-    cookie = request.cookies.get(COOKIE_NAME)
-    parameters = {"client_id": client_id, "cookie_hash": digest(cookie) if cookie else None,
+    parameters = {"client_id": client_id, "cookie_hash": cookie_hash(request),
                   "hint_hash": digest(hint) if hint else None}
     connection = request.dbsession.connection()
     postgresql = connection.dialect.name == "postgresql"

@@ -7,6 +7,7 @@ import secrets
 
 from . import claims as c
 from .keys import sign
+from .urls import platform_urls
 
 # Backdating iat tolerates tools whose clocks run a little behind ours.
 IAT_BACKDATE_SECONDS = 5
@@ -41,10 +42,12 @@ def id_token_claims(request, launch, *, nonce: str, session_data: str | None, no
     if attempt.user_email:
         body["email"] = attempt.user_email
     if session_data is not None:
-        body[c.START_ASSESSMENT_URL] = f"{issuer}/lti/start-assessment"
+        urls = platform_urls(issuer)
+        body[c.START_ASSESSMENT_URL] = urls["start_assessment_url"]
         body[c.SESSION_DATA] = session_data
         if configuration.acs_actions:
-            body[c.ACS] = {"assessment_control_url": f"{issuer}/lti/acs", "actions": list(configuration.acs_actions)}
+            body[c.ACS] = {"assessment_control_url": urls["assessment_control_url"],
+                           "actions": list(configuration.acs_actions)}
     return body
 
 

@@ -6,6 +6,7 @@ from pyramid.view import view_config
 
 from ..security import Permission
 from .keys import jwks
+from .urls import platform_urls
 
 # Short enough that tools pick up a ``next`` key well before a rotation makes it sign.
 JWKS_MAX_AGE_SECONDS = 300
@@ -19,23 +20,12 @@ def platform_jwks(request):
     return jwks(request.dbsession)
 
 
-def endpoints(issuer: str) -> dict:
-    return {
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/lti/authorize",
-        "token_endpoint": f"{issuer}/lti/token",
-        "jwks_uri": f"{issuer}/lti/jwks",
-        "start_assessment_url": f"{issuer}/lti/start-assessment",
-        "assessment_control_url": f"{issuer}/lti/acs",
-    }
-
-
 @view_config(route_name="lti.openid_configuration", request_method="GET", renderer="json",
              permission=Permission.lti)
 def openid_configuration(request):
     """OpenID Provider metadata: issuer and the authorization, token and JWKS endpoints."""
     issuer = request.app_settings.issuer
-    urls = endpoints(issuer)
+    urls = platform_urls(issuer)
     request.response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
     return {
         "issuer": issuer,

@@ -42,6 +42,7 @@ from .browser import bind_browser_session, cookie_hash
 from .claims import ROLE_NAMES
 from .errors import LtiError
 from .single_use import spend_then_move
+from .urls import platform_urls
 
 launch_t = Launch.__table__
 config_t = ToolConfiguration.__table__
@@ -144,7 +145,7 @@ def create_launch(request):
         zope.sqlalchemy.mark_changed(request.dbsession)
     request.response.status_int = 201
     return {
-        "launch_url": f"{request.app_settings.issuer}/lti/launch/{token}",
+        "launch_url": platform_urls(request.app_settings.issuer)["launch_url_prefix"] + token,
         "expires_at": expires_at.isoformat(),
         "attempt": attempt_json(attempt, None if created else review_of(request.dbsession, attempt)),
     }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .jwks import endpoints
+from .urls import platform_urls
 
 
 def tool_setup_values(request, configuration) -> dict:
     """The platform values for one tool configuration (shown on its admin page and JSON)."""
-    urls = endpoints(request.app_settings.issuer)
+    urls = platform_urls(request.app_settings.issuer)
     return {
         "issuer": urls["issuer"],
         "client_id": configuration.client_id,
@@ -15,7 +15,7 @@ def tool_setup_values(request, configuration) -> dict:
         "authorization_endpoint": urls["authorization_endpoint"],
         "token_endpoint": urls["token_endpoint"],
         "jwks_url": urls["jwks_uri"],
-        "openid_configuration": f"{urls['issuer']}/.well-known/openid-configuration",
+        "openid_configuration": urls["openid_configuration"],
         "start_assessment_url": urls["start_assessment_url"],
         "assessment_control_url": urls["assessment_control_url"],
     }

@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..security import Permission
 from . import claims as c
-from .browser import COOKIE_NAME
+from .browser import cookie_hash
 from .errors import LtiError
 from .replay import entries_to_remember, remembered_once, remembering_cte, remembering_parameters
 from .single_use import spend_then_move
@@ -102,8 +102,7 @@ def _issued_session_data(request, claims, rows):
     value = claims.get(c.SESSION_DATA)
     if not isinstance(value, str) or not value:
         raise LtiError("session_data is missing", code="session_data_mismatch")
-    cookie = request.cookies.get(COOKIE_NAME)
-    if not cookie or rows[0].session_id is None:
+    if rows[0].session_id is None:  # no cookie, or none of a live session
         raise LtiError("this browser has no launch session (cookie missing or expired)", code="missing_browser_session")
     presented = digest(value)
     issued = [row for row in rows if row.session_data_id is not None]
@@ -126,8 +125,7 @@ def start_assessment(request):
         raise LtiError("the form field JWT is missing", code="missing_jwt")
     header, unverified = unverified_header_and_claims(token)
     leeway = request.app_settings.lti_leeway_seconds
-    cookie = request.cookies.get(COOKIE_NAME)
-    parameters = {"client_id": unverified["iss"], "cookie_hash": digest(cookie) if cookie else None, "now": utcnow()}
+    parameters = {"client_id": unverified["iss"], "cookie_hash": cookie_hash(request), "now": utcnow()}
     connection = request.dbsession.connection()
     entries = []
     query = START_QUERY
