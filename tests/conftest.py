@@ -17,6 +17,7 @@ from pyramid.paster import get_appsettings
 from webtest import TestApp
 
 from proctorhub import main
+from proctorhub.lti import tool_keys
 from proctorhub.migrations import upgrade_to_head
 from proctorhub.models import get_engine, get_session_factory, metadata
 
@@ -83,6 +84,14 @@ def _empty_tables(request):
         for table in reversed(metadata.sorted_tables):
             if table.name in existing:
                 connection.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _forget_tool_keys():
+    """Each test starts without the process's cache of tool JWKS documents (a later test's JWKS
+    server may get an earlier one's port, and so its URL)."""
+    yield
+    tool_keys._jwks.clear()
 
 
 @pytest.fixture

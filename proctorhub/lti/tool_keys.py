@@ -1,5 +1,7 @@
 """The tool's public keys: from its JWKS URL (fetched with a timeout, cached, refetched once when
-a kid is unknown) or from a PEM in its configuration. Parsed keys are cached per process."""
+a kid is unknown, but not more often than ``jwks_refetch_seconds``, so that tokens with made-up
+kids cannot turn proctorhub into a stream of requests at the tool) or from a PEM in its
+configuration. Parsed keys are cached per process."""
 
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ def _from_jwks(url: str, kid: str | None, app_settings):
         keys, fetched_now = _fetch(url, app_settings.jwks_timeout_seconds), True
     else:
         keys = cached[1]
-    if kid not in keys and not fetched_now:
+    if (kid not in keys and not fetched_now
+            and time.monotonic() - cached[0] >= app_settings.jwks_refetch_seconds):
         # The tool may have rotated its key since we cached its JWKS: look once more.
         keys = _fetch(url, app_settings.jwks_timeout_seconds)
     if kid not in keys:
