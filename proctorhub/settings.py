@@ -31,7 +31,7 @@ DEFAULTS = {
     "proctorhub.lti.id_token_ttl_seconds": "300",
     "proctorhub.lti.jwks_timeout_seconds": "5",
     "proctorhub.lti.jwks_cache_seconds": "300",
-    "proctorhub.lti.jwks_refetch_seconds": "10",
+    "proctorhub.lti.jwks_refetches_per_minute": "10",
     "proctorhub.session_secret": "",
     "proctorhub.secure_cookies": "false",
 }
@@ -55,7 +55,7 @@ class AppSettings:
     id_token_ttl_seconds: int = 300
     jwks_timeout_seconds: float = 5.0
     jwks_cache_seconds: int = 300
-    jwks_refetch_seconds: int = 10
+    jwks_refetches_per_minute: int = 10
     session_secret: str = ""
     secure_cookies: bool = False
 
@@ -114,7 +114,7 @@ def parse_settings(raw: dict) -> AppSettings:
         id_token_ttl_seconds=_int(settings, "proctorhub.lti.id_token_ttl_seconds", minimum=1),
         jwks_timeout_seconds=float(settings["proctorhub.lti.jwks_timeout_seconds"]),
         jwks_cache_seconds=_int(settings, "proctorhub.lti.jwks_cache_seconds"),
-        jwks_refetch_seconds=_int(settings, "proctorhub.lti.jwks_refetch_seconds"),
+        jwks_refetches_per_minute=_int(settings, "proctorhub.lti.jwks_refetches_per_minute"),
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
     )

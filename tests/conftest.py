@@ -92,6 +92,7 @@ def _forget_tool_keys():
     server may get an earlier one's port, and so its URL)."""
     yield
     tool_keys._jwks.clear()
+    tool_keys._refetches.clear()
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
 """The tool's public keys: from its JWKS URL (fetched with a timeout, cached, refetched once when
-a kid is unknown, but not more often than ``jwks_refetch_seconds``, so that tokens with made-up
-kids cannot turn proctorhub into a stream of requests at the tool) or from a PEM in its
-configuration. Parsed keys are cached per process."""
+a kid is unknown) or from a PEM in its configuration. Parsed keys are cached per process.
+
+Refetches for unknown kids are budgeted per JWKS URL (``jwks_refetches_per_minute`` in any
+60 seconds, per process): a tool that rotates its key is looked up again at once, but a stream
+of tokens with made-up kids cannot keep proctorhub's threads waiting on the tool's server."""
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 
@@ -17,7 +20,9 @@ from .errors import LtiError
 
 _jwks: dict[str, tuple[float, dict]] = {}  # url -> (fetched at, {kid: key})
 _pems: dict[str, object] = {}
+_refetches: dict[str, collections.deque] = {}  # url -> times of its recent unknown-kid refetches
 _lock = threading.Lock()
+REFETCH_WINDOW_SECONDS = 60.0
 
 
 class ToolKeysUnavailable(ProctorhubError):
@@ -59,13 +64,25 @@ def _from_jwks(url: str, kid: str | None, app_settings):
         keys, fetched_now = _fetch(url, app_settings.jwks_timeout_seconds), True
     else:
         keys = cached[1]
-    if (kid not in keys and not fetched_now
-            and time.monotonic() - cached[0] >= app_settings.jwks_refetch_seconds):
+    if kid not in keys and not fetched_now and _refetch_allowed(url, app_settings.jwks_refetches_per_minute):
         # The tool may have rotated its key since we cached its JWKS: look once more.
         keys = _fetch(url, app_settings.jwks_timeout_seconds)
     if kid not in keys:
         raise LtiError("no key in the tool's JWKS has this kid", code="unknown_kid", details={"kid": kid})
     return keys[kid]
+
+
+def _refetch_allowed(url: str, budget: int) -> bool:
+    """Whether the budget of unknown-kid refetches of ``url`` has room now (and if so, spend it)."""
+    now = time.monotonic()
+    with _lock:
+        recent = _refetches.setdefault(url, collections.deque())
+        while recent and now - recent[0] >= REFETCH_WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) >= budget:
+            return False
+        recent.append(now)
+        return True
 
 
 def _from_pem(pem: str):

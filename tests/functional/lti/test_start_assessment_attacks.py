@@ -131,14 +131,6 @@ def test_missing_jwt_is_refused(flow, dbsession):
     assert snapshot(dbsession) == before
 
 
-def _age_cached_jwks(url: str, seconds: float) -> None:
-    """Make the process's cached copy of the JWKS at ``url`` look ``seconds`` older."""
-    from proctorhub.lti import tool_keys
-
-    fetched_at, keys = tool_keys._jwks[url]
-    tool_keys._jwks[url] = (fetched_at - seconds, keys)
-
-
 def test_key_from_jwks_unknown_kid_and_rotation(flow, dbsession):
     from ... import factories as f
     from ...lti_tool import JwksServer
@@ -154,25 +146,49 @@ def test_key_from_jwks_unknown_kid_and_rotation(flow, dbsession):
         assert answer.json["error"]["code"] == "unknown_kid"
         assert snapshot(dbsession) == before
         assert server.fetches == 1  # fetched just now: no second look
-
-        # Made-up kids do not make proctorhub fetch the tool's JWKS again and again: within
-        # jwks_refetch_seconds (10 by default) of the last fetch, the cached copy answers.
-        for _ in range(3):
-            again = flow.start(stranger.start_assessment(claims, platform_issuer="http://platform.test"), status=400)
-            assert again.json["error"]["code"] == "unknown_kid"
-        assert server.fetches == 1
-        _age_cached_jwks(server.url, 11)
         again = flow.start(stranger.start_assessment(claims, platform_issuer="http://platform.test"), status=400)
         assert again.json["error"]["code"] == "unknown_kid"
-        assert server.fetches == 2  # from an older cached copy, the unknown kid made it look once more
+        assert server.fetches == 2  # from the cache, the unknown kid made it look once more
         assert snapshot(dbsession) == before
 
         # The tool rotates to a new key: the unknown kid triggers one refetch, then it verifies.
         rotated = FakeTool(key=OTHER_KEY)
         server.jwks = {"keys": [tool.jwk(), rotated.jwk()]}
-        _age_cached_jwks(server.url, 11)
         flow.start(rotated.start_assessment(claims, platform_issuer="http://platform.test"))
         assert server.fetches == 3
+        assert snapshot(dbsession)["attempts"][0][1] == "started"
+
+
+def test_made_up_kids_refetch_the_tool_jwks_within_a_budget(flow, dbsession):
+    """Each unknown kid looks the tool's JWKS up once more, but no more than
+    jwks_refetches_per_minute (10) times in any 60 seconds: tokens with made-up kids cannot keep
+    proctorhub's threads waiting on the tool's server."""
+    from proctorhub.lti import tool_keys
+
+    from ... import factories as f
+    from ...lti_tool import JwksServer
+
+    tool = FakeTool()
+    with JwksServer(tool.jwks()) as server:
+        flow.config = f.configuration(dbsession, jwks_url=server.url, public_key_pem=None)
+        flow.tool = tool
+        claims = flow.start_proctoring()
+        before = snapshot(dbsession)
+        for _ in range(12):  # the first fetches the JWKS; the next ten each refetch it; the last does not
+            stranger = FakeTool(key=OTHER_KEY, kid=f"made-up-{_}")
+            answer = flow.start(stranger.start_assessment(claims, platform_issuer="http://platform.test"),
+                                status=400)
+            assert answer.json["error"]["code"] == "unknown_kid"
+        assert server.fetches == 1 + 10
+        assert snapshot(dbsession) == before
+
+        # A minute later the budget is back: a rotated key is found.
+        recent = tool_keys._refetches[server.url]
+        recent.extend(t - 61 for t in [recent.popleft() for _ in range(len(recent))])
+        rotated = FakeTool(key=OTHER_KEY)
+        server.jwks = {"keys": [tool.jwk(), rotated.jwk()]}
+        flow.start(rotated.start_assessment(claims, platform_issuer="http://platform.test"))
+        assert server.fetches == 12
         assert snapshot(dbsession)["attempts"][0][1] == "started"
 
 
