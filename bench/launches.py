@@ -51,7 +51,7 @@ TITLE = "Complete LTI launches (4 round trips) through waitress, beside a floor 
 ROUND_TRIPS = 4
 WARM_UP = 40
 # (client threads, launches, at most seconds).
-PLAN = ((1, 150, 4.5), (8, 360, 6.0))
+PLAN = ((1, 300, 9.0), (8, 480, 8.0))
 TARGET_RATIO = 0.5  # within 2x of the floor
 
 
