@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from proctorhub.models import Attempt, Event, Review, ReviewComment, ReviewHistory
 
 from .. import factories as f
+from ..statement_cache import statements_compiled_every_time
 
 SS = "/api/v1/reviews/softwaresecure"
 REST = "/api/v1/reviews/rest"
@@ -186,6 +187,19 @@ def test_update_replaces_comments_and_keeps_history(testapp, dbsession):
     assert [c["comment"] for c in history[0].comments] == ["Phone visible"]
     assert count(dbsession, Review) == 1
     assert status_of(dbsession, attempt) == "verified"
+
+
+@pytest.mark.parametrize("url", [SS, REST])
+def test_every_statement_of_a_callback_is_cached_by_sqlalchemy(testapp, app, dbsession, url):
+    """The callback's hot path compiles nothing afresh (see tests/statement_cache.py), for a new
+    review and for an update."""
+    make_payload = f.softwaresecure_payload if url == SS else f.rest_payload
+    post(testapp, url, make_payload(f.attempt(dbsession).attempt_code))  # warm
+    attempt = f.attempt(dbsession)
+    with statements_compiled_every_time(app.registry["dbengine"]) as compiled_every_time:
+        post(testapp, url, make_payload(attempt.attempt_code, status="Suspicious" if url == SS else "suspicious"))
+        post(testapp, url, make_payload(attempt.attempt_code))
+    assert compiled_every_time == []
 
 
 def test_identical_resend_changes_nothing(testapp, dbsession):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from proctorhub.models import Attempt, Launch, ReplayEntry, SessionData
 
+from ...statement_cache import statements_compiled_every_time
 from .conftest import ISSUER, snapshot
 
 
@@ -149,24 +150,10 @@ def test_submit_is_idempotent_but_not_after_completion(flow, testapp, dbsession)
 
 
 def test_every_statement_of_a_launch_is_cached_by_sqlalchemy(flow, app):
-    """SQLAlchemy compiles a statement once and reuses it by its shape; one it cannot key (a
-    multi-row VALUES, for one) is compiled again on every execution, which once cost each launch
-    on PostgreSQL about 1.4 ms without any test noticing."""
-    from sqlalchemy import event
-    from sqlalchemy.engine.interfaces import CacheStats
-
+    """A statement compiled afresh for every launch once cost each launch on PostgreSQL about
+    1.4 ms (see tests/statement_cache.py)."""
     flow.start(flow.signed(flow.start_proctoring(user_id="learner-warm")))
-    compiled_every_time = []
-
-    def note(_connection, _cursor, statement, _parameters, context, _many):
-        if context.compiled is not None and context.cache_hit is CacheStats.NO_CACHE_KEY:
-            compiled_every_time.append(statement)
-
-    engine = app.registry["dbengine"]
-    event.listen(engine, "after_cursor_execute", note)
-    try:
+    with statements_compiled_every_time(app.registry["dbengine"]) as compiled_every_time:
         flow.app.reset()  # a new browser
         flow.start(flow.signed(flow.start_proctoring(user_id="learner-2")))
-    finally:
-        event.remove(engine, "after_cursor_execute", note)
     assert compiled_every_time == []
