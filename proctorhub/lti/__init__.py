@@ -13,6 +13,9 @@ class LtiRoot:
     checks its step of the protocol requires (launch token, cookie, signed JWT, access token)."""
 
     __acl__ = [(Allow, Everyone, Permission.lti)]
+    # A Bearer token here is the ACS access token the platform issued, never an API token: the
+    # security policy does not look it up among them.
+    accepts_api_tokens = False
 
     def __init__(self, request):
         self.request = request

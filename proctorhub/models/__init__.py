@@ -65,6 +65,10 @@ def includeme(config):
     settings = config.get_settings()
     # The transaction manager belongs to the request, so a retried request starts clean.
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would ask for the caller's identity before routing, to label the transaction
+    # (nothing here reads the label); the security policy then could not see which resource is
+    # called, and looked an LTI access token up among the API tokens.
+    settings["tm.annotate_user"] = "false"
     # One transaction per request: a failed request leaves no partial rows.
     config.include("pyramid_tm")
     # Re-run a request whose transaction lost a race (serialization failure, or a

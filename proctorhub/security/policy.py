@@ -95,6 +95,8 @@ class SecurityPolicy:
     def _load_identity(self, request) -> Identity | None:
         authorization = request.authorization
         if authorization is not None:
+            if not getattr(getattr(request, "context", None), "accepts_api_tokens", True):
+                return None
             scheme, token = authorization.authtype, authorization.params
             if str(scheme).lower() != "bearer" or not isinstance(token, str) or not token.strip():
                 request.authentication_problem = "the Authorization header must read 'Bearer <token>'"

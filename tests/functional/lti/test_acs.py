@@ -44,6 +44,40 @@ def test_pause_resume_flag_terminate(flow, started, dbsession):
     assert "acs.flag" in kinds
 
 
+def test_acs_access_tokens_are_not_looked_up_as_api_tokens(flow, started, app):
+    from sqlalchemy import event
+
+    api_token_queries = []
+
+    def note(_connection, _cursor, statement, *_rest):
+        if "api_token" in statement:
+            api_token_queries.append(statement)
+
+    engine = app.registry["dbengine"]
+    event.listen(engine, "after_cursor_execute", note)
+    try:
+        assert _acs(flow, started, "pause")["status"] == "paused"
+    finally:
+        event.remove(engine, "after_cursor_execute", note)
+    assert api_token_queries == []
+
+
+def test_expired_access_token_names_the_failed_check(flow, started, dbsession):
+    import time
+
+    from proctorhub.lti import claims as c
+    from proctorhub.lti.keys import sign
+
+    now = int(time.time())
+    expired = sign(dbsession, {"iss": ISSUER, "aud": f"{ISSUER}/lti/acs", "sub": flow.config.client_id,
+                               "scope": c.ACS_SCOPE, "iat": now - 7200, "exp": now - 3600, "jti": "old"})
+    dbsession.commit()
+    before = snapshot(dbsession)
+    refused = _acs(flow, expired, "pause", status=401)["error"]
+    assert refused["code"] == "invalid_token" and refused["details"]["check"] == "token_expired"
+    assert snapshot(dbsession) == before
+
+
 def test_client_assertion_is_single_use(flow, started, dbsession):
     assertion = flow.tool.client_assertion(flow.config.client_id, f"{ISSUER}/lti/token")
     _token(flow, assertion)
