@@ -9,25 +9,20 @@ cumulative time. Not part of ``make bench``.
 
 from __future__ import annotations
 
-import argparse
 import collections
-import cProfile
-import io
 import json
-import sys
 import time
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 import jwt
-import sqlalchemy as sa
 
 from proctorhub import main as make_app
 from tests.lti_tool import AP, FakeTool, path_of
 
-from .harness import DATABASE_KINDS, app_settings, fresh_database
+from .harness import app_settings, fresh_database
 from .launches import arrange
-from .profile_reviews import profile_report
+from .profile_reviews import profile_main, profile_report, profiled, wsgi_environ
 
 WARM_UP = 40
 STEPS = ("launch API", "browser entry", "authorize", "start assessment")
@@ -40,16 +35,7 @@ class Browser:
 
     def call(self, method: str, url: str, body: bytes = b"", headers: dict | None = None, expect: int = 200):
         parts = urlsplit(url)
-        environ = {
-            "REQUEST_METHOD": method, "PATH_INFO": parts.path, "SCRIPT_NAME": "", "QUERY_STRING": parts.query,
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.version": (1, 0),
-            "CONTENT_LENGTH": str(len(body)),
-        }
-        for name, value in (headers or {}).items():
-            key = name.upper().replace("-", "_")
-            environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+        environ = wsgi_environ(method, parts.path, query=parts.query, body=body, headers=headers)
         if self.cookies:
             environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         answer = {}
@@ -127,14 +113,11 @@ def profile(kind: str, count: int) -> str:
                 statements[current["step"]][statement.split(None, 1)[0].upper()] += 1
 
         engine = app.registry["dbengine"]
-        sa.event.listen(engine, "before_cursor_execute", count_statement)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(count):
-            launch(app, learner=next(learners), mark=mark, **common)
-        profiler.disable()
-        sa.event.remove(engine, "before_cursor_execute", count_statement)
-        engine.dispose()
+        def work():
+            for _ in range(count):
+                launch(app, learner=next(learners), mark=mark, **common)
+
+        profiler = profiled(engine, count_statement, work)
 
     out.append(f"{kind}: {plain_ms:.2f} ms per launch in-process ({1000 / plain_ms:.0f}/s, tool's signature "
                "included), no profiler")
@@ -148,13 +131,8 @@ def profile(kind: str, count: int) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile_launches", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", action="append", choices=DATABASE_KINDS, dest="databases")
-    parser.add_argument("-n", type=int, default=200, help="launches timed (and as many profiled)")
-    args = parser.parse_args(argv)
-    for kind in args.databases or DATABASE_KINDS:
-        print(profile(kind, args.n), flush=True)
-    return 0
+    return profile_main(argv, prog="python -m bench.profile_launches", doc=__doc__, profile=profile,
+                        unit="launches", default=200)
 
 
 if __name__ == "__main__":

@@ -27,17 +27,49 @@ from .reviews import BACKEND, callback_requests, create_attempts
 WARM_UP = 100
 
 
-def call(app, request: Request) -> None:
+def wsgi_environ(method: str, path: str, *, query: str = "", body: bytes = b"", headers: dict | None = None) -> dict:
+    """A WSGI environ for one request straight to the app (no HTTP)."""
     environ = {
-        "REQUEST_METHOD": request.method, "PATH_INFO": request.path, "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(request.body), "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
         "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.version": (1, 0),
-        "CONTENT_LENGTH": str(len(request.body)),
+        "CONTENT_LENGTH": str(len(body)),
     }
-    for name, value in request.headers.items():
+    for name, value in (headers or {}).items():
         key = name.upper().replace("-", "_")
         environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+    return environ
+
+
+def profiled(engine, on_statement, work) -> cProfile.Profile:
+    """Run ``work()`` under cProfile, with ``on_statement`` listening to the engine's
+    ``before_cursor_execute``; the profiler. Disposes of the engine afterwards."""
+    sa.event.listen(engine, "before_cursor_execute", on_statement)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        work()
+    finally:
+        profiler.disable()
+        sa.event.remove(engine, "before_cursor_execute", on_statement)
+        engine.dispose()
+    return profiler
+
+
+def profile_main(argv, *, prog: str, doc: str, profile, unit: str, default: int) -> int:
+    """The command line both profilers share: ``[--db sqlite|postgresql]... [-n N]``."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    parser.add_argument("--db", action="append", choices=DATABASE_KINDS, dest="databases")
+    parser.add_argument("-n", type=int, default=default, help=f"{unit} timed (and as many profiled)")
+    args = parser.parse_args(argv)
+    for kind in args.databases or DATABASE_KINDS:
+        print(profile(kind, args.n), flush=True)
+    return 0
+
+
+def call(app, request: Request) -> None:
+    environ = wsgi_environ(request.method, request.path, body=request.body, headers=request.headers)
     statuses = []
     body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
     if not statuses[0].startswith("200"):
@@ -101,14 +133,11 @@ def profile(kind: str, count: int) -> str:
         def count_statement(_conn, _cursor, statement, *_args):
             statements[statement.split(None, 1)[0].upper()] += 1
 
-        sa.event.listen(engine, "before_cursor_execute", count_statement)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for request in requests[WARM_UP + count:]:
-            call(app, request)
-        profiler.disable()
-        sa.event.remove(engine, "before_cursor_execute", count_statement)
-        engine.dispose()
+        def work():
+            for request in requests[WARM_UP + count:]:
+                call(app, request)
+
+        profiler = profiled(engine, count_statement, work)
 
     out.append(f"{kind}: {plain_ms:.2f} ms per callback in-process ({1000 / plain_ms:.0f}/s), no profiler")
     out.append("  SQL statements per callback: " + ", ".join(
@@ -118,13 +147,8 @@ def profile(kind: str, count: int) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile_reviews", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", action="append", choices=DATABASE_KINDS, dest="databases")
-    parser.add_argument("-n", type=int, default=500, help="callbacks timed (and as many profiled)")
-    args = parser.parse_args(argv)
-    for kind in args.databases or DATABASE_KINDS:
-        print(profile(kind, args.n), flush=True)
-    return 0
+    return profile_main(argv, prog="python -m bench.profile_reviews", doc=__doc__, profile=profile,
+                        unit="callbacks", default=500)
 
 
 if __name__ == "__main__":
