@@ -279,6 +279,15 @@ def test_malformed_signature_header_is_401(testapp, dbsession, header):
     assert error["code"] == "bad_signature"
 
 
+def test_a_non_ascii_signature_is_401_not_500(testapp, dbsession):
+    attempt = f.attempt(dbsession)
+    body = json.dumps(f.rest_payload(attempt.attempt_code)).encode()
+    header = f"t={int(time.time())},v1=\xe9\xe9"
+    error = testapp.post(REST, body, headers={"X-Proctorhub-Signature": header}, status=401).json["error"]
+    assert error["code"] == "bad_signature"
+    assert_nothing_stored(dbsession)
+
+
 def test_malformed_json_is_400(testapp, dbsession):
     error = post(testapp, REST, b"{this is not json", status=400)["error"]
     assert error["code"] == "invalid_payload"

@@ -61,6 +61,15 @@ def test_the_timestamp_is_part_of_what_is_signed():
     assert failure.value.code == "bad_signature"
 
 
+def test_a_non_ascii_v1_value_is_no_signature():
+    # hmac.compare_digest raises TypeError on non-ASCII text; such a value must be a refusal, not a 500.
+    with pytest.raises(AuthenticationFailed) as failure:
+        backend().authenticate({"X-Proctorhub-Signature": f"t={NOW},v1=\xe9\xe9"}, BODY, now=NOW)
+    assert failure.value.code == "bad_signature"
+    good = sign("s3cret", NOW, BODY).split(",")[1]
+    backend().authenticate({"X-Proctorhub-Signature": f"t={NOW},v1=caf\xe9,{good}"}, BODY, now=NOW)
+
+
 def test_missing_header():
     with pytest.raises(MissingSignature):
         backend().authenticate({}, BODY, now=NOW)
