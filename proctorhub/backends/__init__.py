@@ -12,6 +12,7 @@ from stevedore import NamedExtensionManager
 
 from .base import SIGNATURE_HEADER, ReviewBackend, sign  # noqa: F401
 from .errors import AuthenticationFailed, BackendError, BadReviewStatus  # noqa: F401
+from .normalised import NormalisedPayloadBackend  # noqa: F401
 from .schema import NormalisedReviewSchema  # noqa: F401
 
 NAMESPACE = "proctorhub.backends"

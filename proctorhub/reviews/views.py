@@ -6,8 +6,8 @@ import colander
 from pyramid.view import view_config
 
 from ..attempts.serialize import attempt_json, review_json
-from ..backends import NormalisedReviewSchema
 from ..backends.errors import AuthenticationFailed, BadReviewStatus
+from ..backends.schema import REVIEW_STATUSES, NormalisedReviewSchema
 from ..errors import Conflict, InvalidPayload, PreconditionFailed, colander_details
 from ..schemas import parse_json_object
 from ..security import Permission
@@ -24,8 +24,7 @@ def normalise(backend, payload: dict) -> dict:
         details = colander_details(invalid)
         if "status" in details["fields"]:
             raise BadReviewStatus(
-                f"the review status {normalised.get('status')!r} is not one of "
-                "passed, violation, suspicious, not_reviewed",
+                f"the review status {normalised.get('status')!r} is not one of {', '.join(REVIEW_STATUSES)}",
                 details=details,
             ) from None
         raise InvalidPayload("the review does not match the normalised review shape", details=details) from None

@@ -318,7 +318,7 @@ def test_unknown_status_is_400(testapp, dbsession):
     error = post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code, status="Bananas"), status=400)["error"]
     assert error["code"] == "bad_review_status"
     error = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="great"), status=400)["error"]
-    assert error["code"] == "bad_review_status"
+    assert error["code"] == "bad_review_status" and "status" in error["details"]["fields"]
     assert_nothing_stored(dbsession)
     assert status_of(dbsession, attempt) == "submitted"
 
@@ -342,6 +342,15 @@ def test_vendor_record_id_mismatch_is_409(testapp, dbsession):
     assert error["code"] == "external_id_mismatch"
     assert_nothing_stored(dbsession)
     assert status_of(dbsession, attempt) == "submitted"
+
+
+@pytest.mark.parametrize("external_id", [{"record": "ABC-123"}, ["ABC-123"], True, 123, "  "])
+def test_a_vendor_record_id_that_is_no_string_is_400(testapp, dbsession, external_id):
+    # It used to be compared as Python's str() of whatever came: a 409 mismatch, or a match by accident.
+    attempt = f.attempt(dbsession, external_id="ABC-123")
+    error = post(testapp, REST, f.rest_payload(attempt.attempt_code, external_id=external_id), status=400)["error"]
+    assert error["code"] == "invalid_payload" and "external_id" in error["details"]["fields"]
+    assert_nothing_stored(dbsession)
 
 
 def test_exam_no_longer_proctored_is_412(testapp, dbsession):
