@@ -170,6 +170,14 @@ def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised
             code="review_exists",
             details={"attempt_code": target.attempt_code, "review_id": review.id},
         )
+    if review.backend != backend.name:
+        # The review's backend decides its passing statuses, now and at second reviews: another
+        # vendor's update would leave the row naming one backend and holding another's verdict.
+        raise Conflict(
+            f"this attempt's review came through backend {review.backend!r}, not {backend.name!r}",
+            code="backend_mismatch",
+            details={"expected": review.backend, "received": backend.name},
+        )
     if review.payload_digest == digest:
         return StoredReview(review, attempt, "unchanged")
     dbsession.add(snapshot(review, replaced_by=f"vendor:{backend.name}"))

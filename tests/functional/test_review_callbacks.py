@@ -202,6 +202,20 @@ def test_every_statement_of_a_callback_is_cached_by_sqlalchemy(testapp, app, dbs
     assert compiled_every_time == []
 
 
+def test_another_backend_may_not_update_the_review(testapp, dbsession):
+    # The exam names no backend, so the first review's backend is the attempt's.
+    attempt = f.attempt(dbsession, external_id="SSI-RECORD-1")
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious"))
+    error = post(testapp, SS, f.softwaresecure_payload(attempt.attempt_code, status="Rules Violation"),
+                 status=409)["error"]
+    assert error["code"] == "backend_mismatch"
+    assert error["details"] == {"expected": "rest", "received": "softwaresecure"}
+    review = rows(dbsession, Review)[0]
+    assert (review.backend, review.status, review.vendor_status) == ("rest", "suspicious", "suspicious")
+    assert count(dbsession, ReviewHistory) == 0 and count(dbsession, Event) == 2
+    assert status_of(dbsession, attempt) == "second_review_required"
+
+
 def test_identical_resend_changes_nothing(testapp, dbsession):
     attempt = f.attempt(dbsession)
     payload = f.rest_payload(attempt.attempt_code)
