@@ -47,7 +47,8 @@ class SoftwareSecureBackend(ReviewBackend):
         locator = _meta(payload).get("ssiRecordLocator")
         if locator is None:
             return None
-        if not isinstance(locator, str | int):
+        # A number is kept as text; true or false (ints to Python) is no record id.
+        if isinstance(locator, bool) or not isinstance(locator, str | int):
             raise InvalidPayload("examMetaData.ssiRecordLocator must be a string",
                                  details={"fields": {"examMetaData.ssiRecordLocator": "not a string"}})
         return str(locator)

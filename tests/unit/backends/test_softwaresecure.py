@@ -26,6 +26,12 @@ def test_finds_the_attempt_code_and_record_locator(backend):
     assert backend.vendor_status(payload) == "Clean"
 
 
+@pytest.mark.parametrize("locator", [True, 1.5, {"id": 1}])
+def test_a_record_locator_that_is_no_string_is_refused(backend, locator):
+    with pytest.raises(InvalidPayload):
+        backend.external_id(softwaresecure_payload("code-1", record_locator=locator))
+
+
 def test_passing_statuses(backend):
     assert backend.passing_statuses == {"passed", "violation"}
 
