@@ -66,7 +66,7 @@ def create_attempt(request):
     data = validate(CreateAttemptSchema(), parse_json_object(request.body))
     attempt, created = find_or_create_attempt(request.dbsession, request.backends, attempt_request(data))
     request.response.status_int = 201 if created else 200
-    return attempt_json(attempt, review_of(request.dbsession, attempt))
+    return attempt_json(attempt, None if created else review_of(request.dbsession, attempt))
 
 
 @view_config(route_name="api.attempt", request_method="GET", renderer="json", permission=Permission.lms)

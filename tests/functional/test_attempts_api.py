@@ -125,3 +125,12 @@ def test_numeric_ids_are_kept_as_text(testapp, dbsession):
     body = {**BODY, "user": {"id": 42}, "resource_link": {"id": 7}}
     shown = testapp.post_json("/api/v1/attempts", body, headers=lms, status=201).json
     assert (shown["user_id"], shown["resource_link_id"]) == ("42", "7")
+
+
+def test_an_existing_attempt_comes_with_its_review(testapp, dbsession):
+    lms = f.auth(f.token(dbsession))
+    code = testapp.post_json("/api/v1/attempts", BODY, headers=lms, status=201).json["attempt_code"]
+    body, headers = f.signed("rest", f.rest_payload(code, external_id="VENDOR-7"))
+    testapp.post("/api/v1/reviews/rest", body, headers=headers, status=200)
+    again = testapp.post_json("/api/v1/attempts", BODY, headers=lms, status=200).json
+    assert again["review"]["status"] == "passed" and again["status"] == "verified"
