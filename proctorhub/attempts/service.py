@@ -104,12 +104,16 @@ def find_or_create_attempt(dbsession, backends, data: AttemptRequest) -> tuple[A
     return attempt, True
 
 
+def unknown_attempt(attempt_code: str) -> NotFound:
+    """The 404 for an attempt code that names no attempt, live or archived."""
+    return NotFound("no attempt has this attempt code", code="unknown_attempt", details={"attempt_code": attempt_code})
+
+
 def get_attempt(dbsession, attempt_code: str) -> Attempt:
     """The attempt with this code, live or archived; 404 ``unknown_attempt`` otherwise."""
     attempt = dbsession.execute(select(Attempt).where(Attempt.attempt_code == attempt_code)).scalar_one_or_none()
     if attempt is None:
-        raise NotFound("no attempt has this attempt code", code="unknown_attempt",
-                       details={"attempt_code": attempt_code})
+        raise unknown_attempt(attempt_code)
     return attempt
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, select
 
-from ..errors import NotFound
+from ..attempts.service import unknown_attempt
 from ..models import Attempt, Exam
 
 attempt_t = Attempt.__table__
@@ -74,7 +74,6 @@ def load_review_target(dbsession, attempt_code: str) -> ReviewTarget:
     """The attempt with this code, live or archived; 404 ``unknown_attempt`` otherwise."""
     row = dbsession.connection().execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
     if row is None:
-        raise NotFound("no attempt has this attempt code", code="unknown_attempt",
-                       details={"attempt_code": attempt_code})
+        raise unknown_attempt(attempt_code)
     exam = ExamFacts(id=row["exam_id"], **{column: row[label] for column, label in EXAM_COLUMNS.items()})
     return ReviewTarget(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS})
