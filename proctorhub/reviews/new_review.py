@@ -30,11 +30,9 @@ MOVE_COLUMNS = ("started_at", "submitted_at", "completed_at")
 
 @dataclass
 class NewReview:
-    review: dict  # REVIEW_COLUMNS
+    review: dict  # REVIEW_COLUMNS, the attempt's id and code among them
     comments: list[dict]  # position, start, stop, duration, comment, status
     events: list[dict]  # kind, payload; review.received gets the new review's id
-    attempt_id: int
-    attempt_code: str
     attempt_move: dict | None  # lifecycle.changed_columns(...) when the attempt moves
 
 
@@ -76,14 +74,15 @@ def _statement_by_statement(connection, new: NewReview) -> int | None:
         return None
     if new.comments:
         connection.execute(INSERT_COMMENTS, [{**c, "review_id": review_id} for c in new.comments])
+    attempt_id, attempt_code = new.review["attempt_id"], new.review["attempt_code"]
     if new.attempt_move:
         move = new.attempt_move
-        connection.execute(MOVE_ATTEMPT, {"attempt_id": new.attempt_id, "move_status": move["status"],
+        connection.execute(MOVE_ATTEMPT, {"attempt_id": attempt_id, "move_status": move["status"],
                                           "moved_at": move["modified_at"],
                                           **{f"new_{column}": move.get(column) for column in MOVE_COLUMNS}})
     now = new.review["created_at"]
     connection.execute(INSERT_EVENTS, [
-        {**_with_review_id(e, review_id), "attempt_id": new.attempt_id, "attempt_code": new.attempt_code,
+        {**_with_review_id(e, review_id), "attempt_id": attempt_id, "attempt_code": attempt_code,
          "created_at": now, "delivered_at": None}
         for e in new.events
     ])

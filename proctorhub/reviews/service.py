@@ -141,8 +141,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     # insert does nothing (on PostgreSQL, after waiting for the winner to commit) and it
     # carries on as a resend of the stored review.
     review_id = write_new_review(dbsession.connection(), NewReview(
-        review=review_values, comments=comments, events=events, attempt_id=target.id,
-        attempt_code=target.attempt_code, attempt_move=move,
+        review=review_values, comments=comments, events=events, attempt_move=move,
     ))
     if review_id is None:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
