@@ -22,8 +22,8 @@ from . import claims as c
 from .errors import LtiError
 from .keys import ACCESS_TOKEN_TTL_SECONDS, public_key, sign
 from .replay import remember_once
-from .start_assessment import verify_tool_message_key
-from .tokens import unverified_header, verify
+from .tokens import unverified_header, unverified_header_and_claims, verify
+from .tool_keys import tool_public_key
 from .urls import platform_urls
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -37,6 +37,22 @@ class OAuthError(ProctorhubError):
     """A token-endpoint refusal with its RFC 6749 code (``invalid_client``, ``invalid_grant`` ...)."""
 
     status = 400
+
+
+def _configuration(dbsession, client_id: str) -> ToolConfiguration | None:
+    return dbsession.execute(
+        select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
+    ).scalar_one_or_none()
+
+
+def _assertion_client_and_key(request, assertion: str) -> tuple[ToolConfiguration, object]:
+    """The tool whose client_id the assertion's (unverified) iss names, and its key with the
+    assertion's kid."""
+    header, unverified = unverified_header_and_claims(assertion)
+    configuration = _configuration(request.dbsession, unverified["iss"])
+    if configuration is None:
+        raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
+    return configuration, tool_public_key(configuration, header.get("kid"), request.app_settings)
 
 
 @view_config(route_name="lti.token", request_method="POST", renderer="json", permission=Permission.lti)
@@ -53,7 +69,7 @@ def issue_token(request):
     urls = platform_urls(request.app_settings.issuer)
     token_url = urls["token_endpoint"]
     try:
-        configuration, key = verify_tool_message_key(request, form["client_assertion"])
+        configuration, key = _assertion_client_and_key(request, form["client_assertion"])
         claims = verify(form["client_assertion"], key, audience=[token_url, request.app_settings.issuer],
                         issuer=configuration.client_id, leeway=request.app_settings.lti_leeway_seconds,
                         required=["iss", "sub", "aud", "exp", "iat", "jti"])
@@ -129,9 +145,7 @@ def assessment_control(request):
     """Apply an ACS action to the attempt named by user, resource link and attempt number."""
     client_id = _bearer_client(request)
     data = drop_nulls(validate(AcsRequestSchema(), parse_json_object(request.body)))
-    configuration = request.dbsession.execute(
-        select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
-    ).scalar_one_or_none()
+    configuration = _configuration(request.dbsession, client_id)
     if configuration is None:
         raise Unauthenticated("the access token's client is no longer registered", code="invalid_token")
     action = data["action"]

@@ -24,20 +24,14 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import bindparam, func, insert, select, true, update
 
-from ..models import Attempt, BrowserSession, Exam, Launch, MessageType, SessionData, ToolConfiguration, digest, utcnow
+from ..models import MessageType, digest, utcnow
 from ..security import Permission
 from .browser import cookie_hash
 from .errors import AuthorizationError
 from .id_token import make_id_token
 from .keys import ACTIVE_KID_COLUMN
 from .single_use import spend_row
-
-config_t = ToolConfiguration.__table__
-session_t = BrowserSession.__table__
-launch_t = Launch.__table__
-attempt_t = Attempt.__table__
-exam_t = Exam.__table__
-session_data_t = SessionData.__table__
+from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
 
 CONFIGURATION_COLUMNS = ("id", "name", "client_id", "deployment_id", "launch_url", "redirect_uris",
                          "proctoring_enabled", "acs_actions")

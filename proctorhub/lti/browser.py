@@ -13,12 +13,11 @@ import zope.sqlalchemy
 from sqlalchemy import bindparam, update
 from webob.cookies import make_cookie
 
-from ..models import BrowserSession, digest, utcnow
+from ..models import digest, utcnow
+from .tables import session_t
 
 COOKIE_NAME = "proctorhub_lti"
 COOKIE_PATH = "/lti"
-
-session_t = BrowserSession.__table__
 
 # Built once: executed with parameters, each reuses one compiled form.
 EXTEND_SESSION = update(session_t).where(session_t.c.id == bindparam("session_id"))
@@ -36,15 +35,16 @@ def bind_browser_session(request, response, user_id: str, current) -> tuple[int 
     extended, as ``(id, None)``; else ``(None, values)`` of a new one for the caller to insert
     (with its other writes). Sets the cookie on ``response``."""
     lifetime = dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)
-    expires_at = utcnow() + lifetime
-    if current is not None and current.expires_at > utcnow() and current.user_id == user_id:
+    now = utcnow()
+    expires_at = now + lifetime
+    if current is not None and current.expires_at > now and current.user_id == user_id:
         request.dbsession.connection().execute(EXTEND_SESSION, {"session_id": current.id, "expires_at": expires_at})
         zope.sqlalchemy.mark_changed(request.dbsession)
         bound = current.id, None
         value = request.cookies[COOKIE_NAME]
     else:
         value = secrets.token_urlsafe(32)
-        bound = None, {"cookie_hash": digest(value), "user_id": user_id, "created_at": utcnow(),
+        bound = None, {"cookie_hash": digest(value), "user_id": user_id, "created_at": now,
                        "expires_at": expires_at}
     cookie = make_cookie(COOKIE_NAME, value, max_age=int(lifetime.total_seconds()), path=COOKIE_PATH,
                          httponly=True, secure=request.app_settings.secure_cookies)

@@ -7,13 +7,12 @@ sent back to the tool by redirect, otherwise it is shown as a page.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import exception_view_config
 
 from ..errors import ProctorhubError
 from ..errors.views import render_error
+from .urls import with_query
 
 
 class LtiError(ProctorhubError):
@@ -44,7 +43,6 @@ def authorization_refused(exc, request):
     params = {"error": exc.code, "error_description": exc.message}
     if exc.state:
         params["state"] = exc.state
-    separator = "&" if "?" in exc.redirect_uri else "?"
-    response = HTTPFound(location=exc.redirect_uri + separator + urlencode(params))
+    response = HTTPFound(location=with_query(exc.redirect_uri, params))
     response.headers["Cache-Control"] = "no-store"
     return response

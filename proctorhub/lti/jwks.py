@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
+from ..models import MessageType
 from ..security import Permission
-from .keys import jwks
+from . import claims as c
+from .keys import ALGORITHM, jwks
+from .tokens import ALGORITHMS
 from .urls import platform_urls
 
 # Short enough that tools pick up a ``next`` key well before a rotation makes it sign.
@@ -33,15 +36,15 @@ def openid_configuration(request):
         "token_endpoint": urls["token_endpoint"],
         "jwks_uri": urls["jwks_uri"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-ap/scope/control.all"],
+        "token_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
+        "scopes_supported": ["openid", c.ACS_SCOPE],
         "response_types_supported": ["id_token"],
         "response_modes_supported": ["form_post"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
         "claims_supported": ["iss", "aud", "azp", "sub", "exp", "iat", "nonce", "name", "email"],
         "https://purl.imsglobal.org/spec/lti-platform-configuration": {
             "product_family_code": "proctorhub",
-            "messages_supported": [{"type": "LtiStartProctoring"}, {"type": "LtiEndAssessment"}],
+            "messages_supported": [{"type": message_type.value} for message_type in MessageType],
         },
     }

@@ -108,13 +108,13 @@ def rotate(dbsession: Session, app_settings) -> dict:
     return {"retired": retired, "active": promoted.kid, "next": successor.kid, "dropped": dropped}
 
 
+def _published():
+    """Next and active keys, and retired ones until ``retire_after``."""
+    return or_(PlatformKey.state != KeyState.retired.value, PlatformKey.retire_after > utcnow())
+
+
 def published_keys(dbsession) -> list[PlatformKey]:
-    now = utcnow()
-    return list(dbsession.execute(
-        select(PlatformKey)
-        .where(or_(PlatformKey.state != KeyState.retired.value, PlatformKey.retire_after > now))
-        .order_by(PlatformKey.created_at)
-    ).scalars())
+    return list(dbsession.execute(select(PlatformKey).where(_published()).order_by(PlatformKey.created_at)).scalars())
 
 
 def jwks(dbsession) -> dict:
@@ -155,12 +155,8 @@ def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
 
 def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:
     """A still-published key's public half by kid (for tokens the platform issued itself), or None."""
-    now = utcnow()
     published = dbsession.execute(
-        select(PlatformKey.public_jwk).where(
-            PlatformKey.kid == kid,
-            or_(PlatformKey.state != KeyState.retired.value, PlatformKey.retire_after > now),
-        )
+        select(PlatformKey.public_jwk).where(PlatformKey.kid == kid, _published())
     ).scalar_one_or_none()
     if published is None:
         return None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from types import SimpleNamespace
-from urllib.parse import urlencode
 
 import colander
 import zope.sqlalchemy
@@ -25,29 +24,15 @@ from ..attempts.service import (
     review_of,
 )
 from ..errors import Conflict, NotFound, PreconditionFailed
-from ..models import (
-    Attempt,
-    AttemptStatus,
-    BrowserSession,
-    Exam,
-    Launch,
-    MessageType,
-    ToolConfiguration,
-    digest,
-    utcnow,
-)
+from ..models import AttemptStatus, MessageType, digest, utcnow
 from ..schemas import StrictInt, parse_json_object, validate
 from ..security import Permission
 from .browser import bind_browser_session, cookie_hash
 from .claims import ROLE_NAMES
 from .errors import LtiError
 from .single_use import spend_then_move
-from .urls import platform_urls
-
-launch_t = Launch.__table__
-config_t = ToolConfiguration.__table__
-attempt_t = Attempt.__table__
-session_t = BrowserSession.__table__
+from .tables import attempt_t, config_t, exam_t, launch_t, session_t
+from .urls import platform_urls, with_query
 
 
 def role_uri(value: str) -> str:
@@ -75,8 +60,6 @@ class CreateLaunchSchema(AttemptTargetSchema):
     return_url = colander.SchemaNode(colander.String(), validator=colander.All(colander.Length(max=2048), _http_url))
 
 
-exam_t = Exam.__table__
-
 # Built once. The tool configuration, the exam at this resource link and the learner's live
 # attempt, in one statement (the exam and attempt LEFT JOINed, so a first launch still finds the tool).
 LAUNCH_TARGET_QUERY = (
@@ -84,7 +67,7 @@ LAUNCH_TARGET_QUERY = (
         config_t.c.id, config_t.c.proctoring_enabled, config_t.c.oidc_login_url, config_t.c.launch_url,
         config_t.c.redirect_uris, config_t.c.backend,
         exam_t.c.id.label("exam_id"), exam_t.c.configuration_id.label("exam_configuration_id"),
-        exam_t.c.backend.label("exam_backend"), exam_t.c.context_id, exam_t.c.resource_link_id,
+        exam_t.c.backend.label("exam_backend"),
         attempt_t.c.id.label("attempt_id"),
     )
     .select_from(config_t)
@@ -106,10 +89,10 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
     written nothing; the general path then decides, with every check."""
     if data["message_type"] != MessageType.start_proctoring:
         return None
+    exam = SimpleNamespace(context_id=(target.context or {}).get("id", ""), resource_link_id=target.resource_link["id"])
     row = request.dbsession.connection().execute(LAUNCH_TARGET_QUERY, {
-        "config_id": data["config_id"], "context_id": (target.context or {}).get("id", ""),
-        "resource_link_id": target.resource_link["id"], "user_id": target.user["id"],
-        "attempt_number": target.attempt_number,
+        "config_id": data["config_id"], "context_id": exam.context_id, "resource_link_id": exam.resource_link_id,
+        "user_id": target.user["id"], "attempt_number": target.attempt_number,
     }).one_or_none()
     if (row is None or not row.proctoring_enabled
             or not (row.oidc_login_url and row.launch_url and row.redirect_uris)
@@ -121,8 +104,8 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
                                     then_insert=(launch_t, "attempt_id", launch))
     if attempt is None:
         return None
-    return SimpleNamespace(**attempt, archived=False,
-                           exam=SimpleNamespace(context_id=row.context_id, resource_link_id=row.resource_link_id))
+    # The exam's context and resource link are the ones it was found by.
+    return SimpleNamespace(**attempt, archived=False, exam=exam)
 
 
 @view_config(route_name="api.launches", request_method="POST", renderer="json", permission=Permission.lms)
@@ -228,6 +211,5 @@ def enter_launch(request):
         "lti_deployment_id": launch.deployment_id,
         "client_id": launch.client_id,
     }
-    response.location = (launch.oidc_login_url
-                         + ("&" if "?" in launch.oidc_login_url else "?") + urlencode(query))
+    response.location = with_query(launch.oidc_login_url, query)
     return response

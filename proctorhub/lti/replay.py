@@ -17,12 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..models import ReplayEntry, utcnow
 from .errors import LtiError
+from .tables import ledger_t
 
 # Expired entries are deleted at most this often per process (a DELETE per message is waste).
 PURGE_INTERVAL_SECONDS = 60.0
 _last_purge = float("-inf")
-
-ledger_t = ReplayEntry.__table__
 
 
 def _insert_if_new(dialect_insert):

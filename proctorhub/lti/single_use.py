@@ -83,15 +83,7 @@ def _spend_cte(table, column: str, others: tuple[str, ...], new_key: tuple | Non
     )
 
 
+@functools.cache
 def _spend_statement(table, column: str):
     # The SET clause comes from the execution's parameters; the WHERE is built once per column.
-    statement = _spend_statements.get((table.name, column))
-    if statement is None:
-        statement = _spend_statements.setdefault(
-            (table.name, column),
-            update(table).where(table.c.id == bindparam("row_id"), table.c[column].is_(None)),
-        )
-    return statement
-
-
-_spend_statements: dict = {}
+    return update(table).where(table.c.id == bindparam("row_id"), table.c[column].is_(None))

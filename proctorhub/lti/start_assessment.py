@@ -14,55 +14,18 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import and_, bindparam, func, select
 
-from ..models import (
-    Attempt,
-    AttemptStatus,
-    BrowserSession,
-    Exam,
-    Launch,
-    SessionData,
-    ToolConfiguration,
-    digest,
-    utcnow,
-)
+from ..models import Attempt, AttemptStatus, digest, utcnow
 from ..security import Permission
 from . import claims as c
 from .browser import cookie_hash
 from .errors import LtiError
 from .replay import entries_to_remember, remembered_once, remembering_cte, remembering_parameters
 from .single_use import spend_then_move
+from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
 from .tokens import unverified_header_and_claims, verify
 from .tool_keys import tool_public_key
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "nonce"]
-
-
-def verify_tool_message_key(request, token: str) -> tuple[ToolConfiguration, object]:
-    """The tool that claims to have signed ``token`` and its key with the token's kid."""
-    header, unverified = unverified_header_and_claims(token)
-    client_id = unverified["iss"]
-    configuration = request.dbsession.execute(
-        select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
-    ).scalar_one_or_none()
-    if configuration is None:
-        raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
-    return configuration, tool_public_key(configuration, header.get("kid"), request.app_settings)
-
-
-def verify_tool_message(request, token: str) -> tuple[ToolConfiguration, dict]:
-    """The tool's configuration and the verified claims of a JWT it signed for this platform."""
-    configuration, key = verify_tool_message_key(request, token)
-    claims = verify(token, key, audience=request.app_settings.issuer, issuer=configuration.client_id,
-                    leeway=request.app_settings.lti_leeway_seconds, required=REQUIRED_CLAIMS)
-    return configuration, claims
-
-
-config_t = ToolConfiguration.__table__
-session_t = BrowserSession.__table__
-session_data_t = SessionData.__table__
-launch_t = Launch.__table__
-attempt_t = Attempt.__table__
-exam_t = Exam.__table__
 
 # Built once. The tool (by the JWT's unverified iss), this browser's live session (by the cookie's
 # digest) and every session_data issued to it, with its launch, attempt and exam: one statement,
@@ -98,7 +61,7 @@ def _start_query_remembering(count: int):
         select(func.array_agg(remembered.c.kind)).scalar_subquery().label("remembered"))
 
 
-def _issued_session_data(request, claims, rows):
+def _issued_session_data(claims, rows):
     value = claims.get(c.SESSION_DATA)
     if not isinstance(value, str) or not value:
         raise LtiError("session_data is missing", code="session_data_mismatch")
@@ -154,7 +117,7 @@ def start_assessment(request):
         raise LtiError("version must be 1.3.0", code="invalid_version")
     if claims.get(c.DEPLOYMENT_ID) != configuration.deployment_id:
         raise LtiError("deployment_id is not the tool's deployment", code="invalid_deployment_id")
-    issued = _issued_session_data(request, claims, rows)
+    issued = _issued_session_data(claims, rows)
     if issued.launch_configuration_id != configuration.config_id:
         raise LtiError("session_data was issued to another tool", code="session_data_mismatch")
     if claims.get(c.ATTEMPT_NUMBER) != issued.attempt_number:

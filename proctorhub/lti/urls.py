@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from types import MappingProxyType
+from urllib.parse import urlencode
 
 
 @functools.cache
@@ -21,3 +22,8 @@ def platform_urls(issuer: str) -> MappingProxyType:
         "assessment_control_url": f"{issuer}/lti/acs",
         "launch_url_prefix": f"{issuer}/lti/launch/",
     })
+
+
+def with_query(url: str, params: dict) -> str:
+    """``url`` with ``params`` added to its query (a registered URL may have a query of its own)."""
+    return url + ("&" if "?" in url else "?") + urlencode(params)
