@@ -20,6 +20,8 @@ import hmac
 import time
 from collections.abc import Mapping
 
+from pyramid.settings import asbool
+
 from .errors import AuthenticationFailed, MissingSignature, SignatureExpired
 
 SIGNATURE_HEADER = "X-Proctorhub-Signature"
@@ -77,9 +79,7 @@ class ReviewBackend(abc.ABC):
     def __init__(self, options: Mapping[str, str], *, signature_window_seconds: int = 300):
         self.options = dict(options)
         self.secret = self.options.get("secret") or None
-        self.allow_unsigned = self.options.get("allow_unsigned", "false").strip().lower() in {
-            "true", "yes", "on", "1",
-        }
+        self.allow_unsigned = asbool(self.options.get("allow_unsigned", False))
         self.signature_window_seconds = signature_window_seconds
 
     # -- what every vendor must say -------------------------------------------------
