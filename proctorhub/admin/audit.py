@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..attempts.serialize import iso
 from ..models import ApiToken, AuditEntry, StaffUser
 
 TOKEN_STAFF_DOMAIN = "api-token.invalid"
@@ -60,6 +61,17 @@ def diff(row, new_values: dict) -> dict:
     return changes
 
 
+def apply_update(request, row, values: dict, *, object_type: str) -> dict:
+    """Set ``values`` on ``row`` and record in the audit trail what changed, if anything; return the changes."""
+    changes = diff(row, values)
+    for key, value in values.items():
+        setattr(row, key, value)
+    if changes:
+        request.dbsession.flush()
+        record(request, object_type=object_type, object_id=row.id, action="update", changes=changes)
+    return changes
+
+
 def record(request, *, object_type: str, object_id, action: str, changes: dict,
            staff: StaffUser | None = None) -> AuditEntry:
     entry = AuditEntry(
@@ -90,5 +102,5 @@ def audit_json(entry: AuditEntry) -> dict:
         "actor": entry.actor,
         "action": entry.action,
         "changes": entry.changes,
-        "created_at": entry.created_at.isoformat() if entry.created_at else None,
+        "created_at": iso(entry.created_at),
     }

@@ -11,14 +11,15 @@ from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
 from ..errors import Conflict
+from ..lti.setup_values import tool_setup_values
 from ..models import ToolConfiguration
-from ..schemas import StrictBool, parse_json_object, validate
+from ..schemas import StrictBool
 from ..security import Permission
 from . import audit
-from .forms import admin_url, enabled_backend, json_body
+from .forms import admin_url, enabled_backend, form_data, json_body, json_update
 from .resources import ConfigurationResource, ConfigurationsResource, admin_view
 from .serialize import configuration_json
-from .tool_setup import LABELS, platform_values
+from .tool_setup import LABELS
 
 TEMPLATES = "proctorhub:templates/admin/"
 ACS_ACTIONS = ("pause", "resume", "terminate", "update", "flag")
@@ -124,13 +125,7 @@ def create(request, data: dict) -> ToolConfiguration:
 def update(request, configuration: ToolConfiguration, data: dict) -> ToolConfiguration:
     data = _clean(data)
     _check_name_free(request, data["name"], exclude_id=configuration.id)
-    changes = audit.diff(configuration, data)
-    for key, value in data.items():
-        setattr(configuration, key, value)
-    if changes:
-        request.dbsession.flush()
-        audit.record(request, object_type="configuration", object_id=configuration.id, action="update",
-                     changes=changes)
+    audit.apply_update(request, configuration, data, object_type="configuration")
     return configuration
 
 
@@ -165,42 +160,11 @@ def configuration_show(context, request):
              renderer="json", permission=Permission.manage_configurations)
 def configuration_update(context, request):
     """Change some fields; those not sent keep their values. The client id never changes."""
-    body = parse_json_object(request.body)
-    data = validate(schema_for(request), {**_json_ready(_current(context.row)), **body})
+    data = json_update(request, schema_for(request), context.row, FIELDS)
     return configuration_json(request, update(request, context.row, data))
 
 
-def _json_ready(values: dict) -> dict:
-    return {key: (colander.null if value is None else value) for key, value in values.items()}
-
-
 # -- HTML ----------------------------------------------------------------------------------------------
-
-def _form_values(request) -> dict:
-    """The form's fields as the JSON schema expects them."""
-    post = request.POST
-    return {
-        "name": post.get("name", "").strip(),
-        "deployment_id": post.get("deployment_id", "").strip() or "1",
-        "oidc_login_url": post.get("oidc_login_url", "").strip(),
-        "launch_url": post.get("launch_url", "").strip(),
-        "redirect_uris": [line.strip() for line in post.get("redirect_uris", "").splitlines() if line.strip()],
-        "jwks_url": post.get("jwks_url", "").strip() or colander.null,
-        "public_key_pem": post.get("public_key_pem", "").strip() or colander.null,
-        "proctoring_enabled": post.get("proctoring_enabled") == "on",
-        "acs_actions": post.getall("acs_actions"),
-        "backend": post.get("backend", "").strip() or colander.null,
-    }
-
-
-def _validate_form(request):
-    values = _form_values(request)
-    try:
-        return schema_for(request).deserialize(values), {}, values
-    except colander.Invalid as invalid:
-        errors = {key: message for key, message in invalid.asdict().items()}
-        return None, errors, values
-
 
 def _form_page(request, *, values, errors, action, configuration=None, status=200):
     response = render_to_response(TEMPLATES + "configuration_form.jinja2", {
@@ -209,6 +173,18 @@ def _form_page(request, *, values, errors, action, configuration=None, status=20
     }, request=request)
     response.status_int = status
     return response
+
+
+def _submit_form(request, save, *, action, configuration=None):
+    """Validate the form and ``save(data)``; on a refusal, the form again with what was sent and why."""
+    data, errors, values = form_data(request, schema_for(request))
+    if data is not None:
+        try:
+            return save(data)
+        except Conflict as conflict:
+            errors = conflict.details["fields"]
+    return _form_page(request, values=values, errors=errors, action=action, configuration=configuration,
+                      status=400)
 
 
 @admin_view(context=ConfigurationsResource, request_method="GET", accept="text/html",
@@ -229,16 +205,12 @@ def configuration_new_page(context, request):
 @admin_view(context=ConfigurationsResource, request_method="POST", accept="text/html",
              permission=Permission.manage_configurations)
 def configuration_create_form(context, request):
-    data, errors, values = _validate_form(request)
-    if data is not None:
-        try:
-            configuration = create(request, data)
-        except Conflict as conflict:
-            errors = conflict.details["fields"]
-        else:
-            request.session.flash(f"Tool configuration “{configuration.name}” created.")
-            return HTTPSeeOther(admin_url(request, context, str(configuration.id)))
-    return _form_page(request, values=values, errors=errors, action=admin_url(request, context), status=400)
+    def save(data):
+        configuration = create(request, data)
+        request.session.flash(f"Tool configuration “{configuration.name}” created.")
+        return HTTPSeeOther(admin_url(request, context, str(configuration.id)))
+
+    return _submit_form(request, save, action=admin_url(request, context))
 
 
 @admin_view(context=ConfigurationResource, request_method="GET", accept="text/html",
@@ -246,7 +218,7 @@ def configuration_create_form(context, request):
 def configuration_page(context, request):
     return {
         "configuration": context.row,
-        "setup": platform_values(request, context.row),
+        "setup": tool_setup_values(request, context.row),
         "labels": LABELS,
         "edit_url": admin_url(request, context, "edit"),
         "audit_entries": audit.entries_for(request.dbsession, "configuration", context.row.id),
@@ -264,14 +236,9 @@ def configuration_edit_page(context, request):
 @admin_view(context=ConfigurationResource, request_method="POST", accept="text/html",
              permission=Permission.manage_configurations)
 def configuration_update_form(context, request):
-    data, errors, values = _validate_form(request)
-    if data is not None:
-        try:
-            update(request, context.row, data)
-        except Conflict as conflict:
-            errors = conflict.details["fields"]
-        else:
-            request.session.flash("Tool configuration saved.")
-            return HTTPSeeOther(admin_url(request, context))
-    return _form_page(request, values=values, errors=errors, action=admin_url(request, context),
-                      configuration=context.row, status=400)
+    def save(data):
+        update(request, context.row, data)
+        request.session.flash("Tool configuration saved.")
+        return HTTPSeeOther(admin_url(request, context))
+
+    return _submit_form(request, save, action=admin_url(request, context), configuration=context.row)

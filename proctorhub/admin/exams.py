@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from ..attempts.serialize import attempt_json
 from ..models import Attempt, Exam, Review
-from ..schemas import StrictBool, StrictInt, parse_json_object, parse_row_id, validate
+from ..schemas import StrictBool, StrictInt
 from ..security import Permission
 from . import audit
-from .forms import admin_url, enabled_backend
+from .forms import admin_url, enabled_backend, form_data, json_update
 from .queue import visible_courses
 from .resources import ExamResource, ExamsResource, admin_view
 from .serialize import exam_json
@@ -37,22 +37,12 @@ def _schema(request):
     return ExamUpdateSchema(colander.Mapping(unknown="raise")).bind(backends=request.backends.names())
 
 
-def _current(exam) -> dict:
-    return {key: (colander.null if getattr(exam, key) is None else getattr(exam, key)) for key in FIELDS}
-
-
 def update(request, exam: Exam, data: dict) -> Exam:
-    data = {key: data[key] for key in FIELDS}
-    changes = audit.diff(exam, data)
-    for key, value in data.items():
-        setattr(exam, key, value)
-    if changes:
-        request.dbsession.flush()
-        audit.record(request, object_type="exam", object_id=exam.id, action="update", changes=changes)
+    audit.apply_update(request, exam, {key: data[key] for key in FIELDS}, object_type="exam")
     return exam
 
 
-def _exams(request, context):
+def _exams(request):
     query = select(Exam).order_by(Exam.id.desc()).limit(LIST_LIMIT)
     courses = visible_courses(request.identity)
     if courses is not None:
@@ -67,25 +57,24 @@ def _exams(request, context):
              permission=Permission.view_exam)
 def exam_list(context, request):
     """The newest exams (``?course=`` narrows to one course); reviewers see their courses' only."""
-    return {"exams": [exam_json(e) for e in _exams(request, context)]}
+    return {"exams": [exam_json(e) for e in _exams(request)]}
 
 
 @admin_view(context=ExamsResource, request_method="GET", accept="text/html",
              renderer=TEMPLATES + "exams.jinja2", permission=Permission.view_exam)
 def exams_page(context, request):
-    return {"exams": _exams(request, context), "course": request.GET.get("course", ""),
+    return {"exams": _exams(request), "course": request.GET.get("course", ""),
             "url": lambda exam: admin_url(request, context, str(exam.id)), "nav": "exams"}
 
 
 def _attempts(request, exam):
-    rows = request.dbsession.execute(
+    return request.dbsession.execute(
         select(Attempt, Review)
         .outerjoin(Review, Review.attempt_id == Attempt.id)
         .where(Attempt.exam_id == exam.id)
         .order_by(Attempt.id.desc())
         .limit(ATTEMPTS_SHOWN)
-    ).unique().all()
-    return rows
+    ).all()
 
 
 @admin_view(context=ExamResource, request_method="GET", accept="application/json", renderer="json",
@@ -101,14 +90,16 @@ def exam_show(context, request):
              renderer="json", permission=Permission.edit_exam)
 def exam_update(context, request):
     """Change some of ``name``, ``time_limit_mins``, ``is_proctored``, ``is_practice``, ``backend``."""
-    data = validate(_schema(request), {**_current(context.row), **parse_json_object(request.body)})
+    data = json_update(request, _schema(request), context.row, FIELDS)
     return exam_json(update(request, context.row, data))
 
 
-def _exam_page(context, request, *, errors=None, status=200):
+def _exam_page(context, request, *, values=None, errors=None, status=200):
+    """The exam's page; its form filled with ``values`` (what was sent) when they were refused."""
     root = context.__parent__.__parent__
     response = render_to_response(TEMPLATES + "exam.jinja2", {
         "exam": context.row,
+        "values": values or {key: getattr(context.row, key) for key in FIELDS},
         "attempts": _attempts(request, context.row),
         "attempt_url": lambda attempt: admin_url(request, root["attempts"], attempt.attempt_code),
         "review_url": lambda review: admin_url(request, root["reviews"], str(review.id)),
@@ -130,19 +121,9 @@ def exam_page(context, request):
 
 @admin_view(context=ExamResource, request_method="POST", accept="text/html", permission=Permission.edit_exam)
 def exam_update_form(context, request):
-    post = request.POST
-    limit = post.get("time_limit_mins", "").strip()
-    values = {
-        "name": post.get("name", "").strip(),
-        "time_limit_mins": (parse_row_id(limit) or limit) if limit else colander.null,
-        "is_proctored": post.get("is_proctored") == "on",
-        "is_practice": post.get("is_practice") == "on",
-        "backend": post.get("backend", "").strip() or colander.null,
-    }
-    try:
-        data = _schema(request).deserialize(values)
-    except colander.Invalid as invalid:
-        return _exam_page(context, request, errors=invalid.asdict(), status=400)
+    data, errors, values = form_data(request, _schema(request))
+    if data is None:
+        return _exam_page(context, request, values=values, errors=errors, status=400)
     update(request, context.row, data)
     request.session.flash("Exam saved.")
     return HTTPSeeOther(admin_url(request, context))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import colander
 
 from ..errors import InvalidPayload
 from ..schemas import parse_json_object, validate
+
+# A whole number typed into a form; anything else reaches the schema as text, which says what is wrong.
+FORM_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
 
 
 @colander.deferred
@@ -19,22 +24,44 @@ def json_body(request, schema) -> dict:
     return validate(schema, parse_json_object(request.body))
 
 
-def form_data(request, schema, *, lists=()) -> tuple[dict | None, dict]:
-    """A browser form validated by ``schema``: ``(data, {})`` or ``(None, {field: message})``.
+def json_update(request, schema, row, fields) -> dict:
+    """A partial update: the JSON body over ``row``'s current ``fields``, validated by ``schema`` as a whole.
 
-    Form views show the messages beside the fields instead of an error page.
+    Fields not sent keep their values, and the schema's rules across fields see the result.
     """
-    raw = {}
-    for key in request.POST.keys():
-        if key == "csrf_token":
-            continue
-        raw[key] = request.POST.getall(key) if key in lists else request.POST.get(key)
-    for key in lists:
-        raw.setdefault(key, [])
+    current = {key: getattr(row, key) for key in fields}
+    current = {key: colander.null if value is None else value for key, value in current.items()}
+    return validate(schema, {**current, **parse_json_object(request.body)})
+
+
+def _form_value(post, node):
+    """One field of a browser form, as the JSON schema ``node`` expects it."""
+    if isinstance(node.typ, colander.Sequence):
+        # Checkboxes sharing a name, or a textarea with one value a line.
+        return [line.strip() for value in post.getall(node.name) for line in value.splitlines() if line.strip()]
+    if isinstance(node.typ, colander.Boolean):
+        # A ticked checkbox (the templates give none a value) sends "on"; an unticked one sends nothing.
+        return post.get(node.name) == "on"
+    text = post.get(node.name, "").strip()
+    if isinstance(node.typ, colander.Int) and FORM_INTEGER.fullmatch(text):
+        return int(text)
+    return text
+
+
+def form_data(request, schema) -> tuple[dict | None, dict, dict]:
+    """A browser form read field by field as ``schema`` expects it, and validated by it.
+
+    Answers ``(data, {}, values)`` or ``(None, {field: message}, values)``: form views show the
+    messages beside the fields, in a form filled with ``values`` (what the staff member sent),
+    instead of an error page. Fields the schema does not name (the CSRF token) are not read.
+    """
+    values = {node.name: _form_value(request.POST, node) for node in schema.children}
+    # An empty field is one not given: the schema's default applies, or it says "Required".
+    given = {key: colander.null if value == "" else value for key, value in values.items()}
     try:
-        return validate(schema, raw), {}
+        return validate(schema, given), {}, values
     except InvalidPayload as error:
-        return None, dict(error.details.get("fields", {}))
+        return None, dict(error.details.get("fields", {})), values
 
 
 def admin_url(request, resource, *elements, query: dict | None = None) -> str:

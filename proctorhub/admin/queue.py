@@ -8,13 +8,14 @@ unfiltered queue and ``ix_review_context_queue (context_id, queue_priority, id)`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import colander
 from sqlalchemy import select, tuple_
+from sqlalchemy.orm import defaultload, defer
 
 from ..errors import Forbidden, InvalidPayload, colander_details
-from ..models import Review, ReviewStatus
+from ..models import Attempt, Exam, Review, ReviewStatus
 from ..schemas import INT_MAX, parse_row_id
 
 DEFAULT_PAGE_SIZE = 50
@@ -84,14 +85,20 @@ def parse_filters(params) -> QueueFilters:
     return QueueFilters(**values)
 
 
-
-
 @dataclass
 class QueuePage:
     reviews: list[Review]
     filters: QueueFilters
     next_cursor: str | None
-    courses: tuple[str, ...] | None = field(default=None)  # the courses a reviewer is limited to
+
+
+# A queue row shows none of these: the vendor's redacted payload (often the largest column), the
+# learner's verified claims, and the exam's tool configuration (its PEM key among them).
+ROW_LOADING = (
+    defer(Review.raw_payload),
+    defaultload(Review.attempt).defer(Attempt.verified_user),
+    defaultload(Review.attempt).defaultload(Attempt.exam).lazyload(Exam.configuration),
+)
 
 
 def visible_courses(identity) -> tuple[str, ...] | None:
@@ -102,13 +109,14 @@ def visible_courses(identity) -> tuple[str, ...] | None:
 
 
 def queue_page(dbsession, filters: QueueFilters, courses: tuple[str, ...] | None) -> QueuePage:
+    """One page of the queue; ``courses`` are the ones a reviewer is limited to (``None``: all)."""
     page = select(Review.id)
-    if courses is not None:
-        if filters.course is not None and filters.course not in courses:
-            raise Forbidden("this course is not one of yours", details={"course": filters.course})
-        page = page.where(Review.context_id.in_(courses)) if filters.course is None else page
     if filters.course is not None:
+        if courses is not None and filters.course not in courses:
+            raise Forbidden("this course is not one of yours", details={"course": filters.course})
         page = page.where(Review.context_id == filters.course)
+    elif courses is not None:
+        page = page.where(Review.context_id.in_(courses))
     if filters.status is not None:
         page = page.where(Review.status == filters.status)
     if filters.exam is not None:
@@ -123,11 +131,12 @@ def queue_page(dbsession, filters: QueueFilters, courses: tuple[str, ...] | None
     # Joined in one query, PostgreSQL misjudges how many rows follow the cursor and joins them all
     # before sorting (120 ms deep in a million reviews instead of a few).
     page = page.order_by(Review.queue_priority, Review.id).limit(filters.limit + 1).subquery()
-    query = select(Review).join(page, Review.id == page.c.id).order_by(Review.queue_priority, Review.id)
+    query = (select(Review).join(page, Review.id == page.c.id).order_by(Review.queue_priority, Review.id)
+             .options(*ROW_LOADING))
     rows = list(dbsession.execute(query).unique().scalars())
     next_cursor = None
     if len(rows) > filters.limit:
         rows = rows[: filters.limit]
         last = rows[-1]
         next_cursor = f"{last.queue_priority}.{last.id}"
-    return QueuePage(reviews=rows, filters=filters, next_cursor=next_cursor, courses=courses)
+    return QueuePage(reviews=rows, filters=filters, next_cursor=next_cursor)

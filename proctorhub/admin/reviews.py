@@ -21,21 +21,21 @@ TEMPLATES = "proctorhub:templates/admin/"
 MAX_EXAM_CHOICES = 300
 
 
-def _page(context, request):
-    return queue_page(request.dbsession, parse_filters(request.GET), visible_courses(request.identity))
+def _next_url(request, context, page) -> str | None:
+    if page.next_cursor is None:
+        return None
+    return admin_url(request, context, query=page.filters.query_params(after=page.next_cursor))
 
 
 @admin_view(context=ReviewsResource, request_method="GET", accept="application/json", renderer="json",
              permission=Permission.view_review)
 def review_list(context, request):
     """The queue as JSON: ``reviews`` in queue order and ``next`` (the next page's URL) or null."""
-    page = _page(context, request)
-    next_url = (admin_url(request, context, query=page.filters.query_params(after=page.next_cursor))
-                if page.next_cursor else None)
+    page = queue_page(request.dbsession, parse_filters(request.GET), visible_courses(request.identity))
     return {
         "reviews": [review_summary_json(r) for r in page.reviews],
         "next_cursor": page.next_cursor,
-        "next": next_url,
+        "next": _next_url(request, context, page),
     }
 
 
@@ -62,14 +62,14 @@ def _filter_choices(request, courses, filters):
 @admin_view(context=ReviewsResource, request_method="GET", accept="text/html",
              renderer=TEMPLATES + "queue.jinja2", permission=Permission.view_review)
 def review_queue_page(context, request):
-    page = _page(context, request)
-    filters = page.filters
+    courses = visible_courses(request.identity)
+    filters = parse_filters(request.GET)
+    page = queue_page(request.dbsession, filters, courses)
     return {
         "page": page,
         "filters": filters,
-        "choices": _filter_choices(request, page.courses, filters),
-        "next_url": (admin_url(request, context, query=filters.query_params(after=page.next_cursor))
-                     if page.next_cursor else None),
+        "choices": _filter_choices(request, courses, filters),
+        "next_url": _next_url(request, context, page),
         "first_url": (admin_url(request, context, query=filters.query_params()) if filters.after else None),
         "review_url": lambda review: admin_url(request, context, str(review.id)),
         "nav": "reviews",
@@ -149,10 +149,10 @@ def second_review(context, request):
 @admin_view(context=ReviewResource, request_method="POST", accept="text/html",
              permission=Permission.decide_review)
 def second_review_form(context, request):
-    data, errors = form_data(request, SecondReviewSchema())
-    if errors:
+    data, errors, values = form_data(request, SecondReviewSchema())
+    if data is None:
         response = render_to_response(TEMPLATES + "review.jinja2",
-                                      _review_page(context, request, errors=errors, form=dict(request.POST)),
+                                      _review_page(context, request, errors=errors, form=values),
                                       request=request)
         response.status_int = 400
         return response

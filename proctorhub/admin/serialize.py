@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..attempts.serialize import attempt_json, iso, review_json
+from ..lti.setup_values import tool_setup_values
 from ..models import ToolConfiguration
 from .audit import audit_json
-from .tool_setup import platform_values
 
 
 def configuration_json(request, configuration: ToolConfiguration, *, setup: bool = True) -> dict:
@@ -26,7 +26,7 @@ def configuration_json(request, configuration: ToolConfiguration, *, setup: bool
         "modified_at": iso(configuration.modified_at),
     }
     if setup:
-        answer["tool_setup"] = platform_values(request, configuration)
+        answer["tool_setup"] = tool_setup_values(request, configuration)
     return answer
 
 

@@ -1,19 +1,8 @@
-"""What a tool's administrator must enter on their side to register proctorhub as a platform.
+"""The labels of what a tool's administrator must enter on their side to register proctorhub as a platform.
 
-The values themselves come from the LTI package (``lti.setup_values``), which owns the platform's
-endpoints; the admin only labels them.
+The values themselves come from the LTI package (``lti.setup_values.tool_setup_values``), which
+owns the platform's endpoints; the admin only labels them.
 """
-
-from __future__ import annotations
-
-from ..lti.setup_values import tool_setup_values
-from ..models import ToolConfiguration
-
-
-def platform_values(request, configuration: ToolConfiguration) -> dict:
-    """Issuer, endpoints and identifiers for one tool configuration."""
-    return tool_setup_values(request, configuration)
-
 
 LABELS = {
     "issuer": "Platform issuer (iss)",

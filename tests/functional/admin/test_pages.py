@@ -113,10 +113,10 @@ def test_review_page_timeline_raw_payload_and_second_review(testapp, dbsession, 
     testapp.post(f"/admin/reviews/{review.id}/", {"status": "suspicious", "note": "x"}, headers=HTML, status=403)
     dbsession.expire_all()
     assert dbsession.get(Review, review.id).reviewer_id is None
-    # a bad status shows the form again with the message
-    again = testapp.post(f"/admin/reviews/{review.id}/", {"status": "great", "csrf_token": token}, headers=HTML,
-                         status=400)
-    assert "Second review" in again.text
+    # a bad status shows the form again with the message and the note as typed
+    again = testapp.post(f"/admin/reviews/{review.id}/", {"status": "great", "note": "kept note",
+                                                          "csrf_token": token}, headers=HTML, status=400)
+    assert "Second review" in again.text and ">kept note</textarea>" in again.text
     done = testapp.post(f"/admin/reviews/{review.id}/", {"status": "suspicious", "note": "two faces",
                                                          "csrf_token": token}, headers=HTML, status=303)
     page = testapp.get(done.location, headers=HTML)
@@ -139,6 +139,10 @@ def test_configuration_pages(testapp, dbsession, admin_user):
               "proctoring_enabled": "on", "acs_actions": "pause", "backend": "rest"}
     bad = testapp.post("/admin/configurations/", fields, headers=HTML, status=400)
     assert "must use https://" in bad.text and "Register a tool" in listing.text
+    # the form comes back as it was sent
+    for sent in ('value="http://tool.example.com/launch"', ">https://tool.test/cb</textarea>", 'value="d1"',
+                 'value="pause" checked', "<option selected>rest</option>"):
+        assert sent in bad.text
     assert dbsession.execute(select(ToolConfiguration)).first() is None
     created = testapp.post("/admin/configurations/", {**fields, "launch_url": "https://tool.test/launch"},
                            headers=HTML, status=303)
@@ -173,6 +177,24 @@ def test_exam_page_and_form(testapp, dbsession, admin_user):
     assert "no: vendor reviews are refused" in testapp.get(f"/admin/exams/{review.exam_id}", headers=HTML).text
     listing = testapp.get("/admin/exams/", headers=HTML)
     assert f'/admin/exams/{review.exam_id}"' in listing.text
+
+
+def test_exam_form_refused_comes_back_as_typed_and_changes_nothing(testapp, dbsession, admin_user):
+    exam = f.exam(dbsession, context_id="course-A")
+    sign_in(testapp, "admin@example.edu")
+    token = csrf_from(testapp.get(f"/admin/exams/{exam.id}", headers=HTML).text)
+    for limit, message in (("0", "0 is less than minimum value 1"), ("soon", "must be a whole number"),
+                           ("99999999999", "must be between")):
+        page = testapp.post(f"/admin/exams/{exam.id}/", {"csrf_token": token, "name": "Renamed exam",
+                                                         "time_limit_mins": limit, "is_practice": "on",
+                                                         "backend": "rest"}, headers=HTML, status=400)
+        assert message in page.text
+        assert f'value="{limit}"' in page.text and 'value="Renamed exam"' in page.text
+        assert 'name="is_practice" checked' in page.text and 'name="is_proctored" >' in page.text
+    dbsession.expire_all()
+    row = dbsession.get(Exam, exam.id)
+    assert (row.name, row.time_limit_mins, row.is_practice, row.is_proctored) == ("Final exam", None, False, True)
+    assert dbsession.execute(select(AuditEntry)).first() is None
 
 
 def test_reviewer_sees_exam_without_its_form(testapp, dbsession, reviewer_a):

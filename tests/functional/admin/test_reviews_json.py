@@ -1,6 +1,6 @@
 """``/admin/reviews/`` as JSON: the queue, its filters and keyset pages, a review, second reviews."""
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from proctorhub.models import Attempt, AuditEntry, Event, Review, ReviewHistory, StaffUser
 
@@ -60,6 +60,27 @@ def test_filters(testapp, dbsession, admin_token):
     # a staff decision takes the review out of the unreviewed filter
     testapp.post_json(f"/admin/reviews/{b.id}", {"status": "violation", "note": "seen"}, headers=h)
     assert ids("unreviewed=1") == [a.id, c.id]
+
+
+def test_a_queue_page_reads_no_payload_claims_or_tool_configuration(app, testapp, dbsession, admin_token):
+    configuration = f.configuration(dbsession)
+    exam = f.exam(dbsession, context_id="course-A", configuration_id=configuration.id)
+    review = receive_review(testapp, dbsession, exam_row=exam, verified_user={"sub": "learner-1"})
+    statements = []
+
+    def note(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    engine = app.registry["dbengine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for headers in (f.auth(admin_token), {**f.auth(admin_token), "Accept": "text/html"}):
+            assert str(review.id) in testapp.get("/admin/reviews/", headers=headers).text
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    [*_, queue] = [s for s in statements if "FROM review" in s]
+    assert "raw_payload" not in queue and "verified_user" not in queue and "tool_configuration" not in queue
+    assert not any("tool_configuration" in s or "raw_payload" in s for s in statements)
 
 
 def test_bad_filters_are_400_naming_the_field(testapp, dbsession, admin_token):
