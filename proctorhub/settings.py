@@ -12,6 +12,7 @@ registry (``request.app_settings``). Secrets may come from the environment so th
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -88,6 +89,18 @@ def _int(settings: dict, key: str, minimum: int = 0) -> int:
     return value
 
 
+def _seconds(settings: dict, key: str) -> float:
+    """A time limit in seconds: a finite number above zero."""
+    raw = settings[key]
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{key} must be a number of seconds, not {raw!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise SettingsError(f"{key} must be a number of seconds above 0, not {raw!r}")
+    return value
+
+
 def parse_settings(raw: dict) -> AppSettings:
     """Turn the ini's ``[app:main]`` strings (plus environment overrides) into ``AppSettings``."""
     settings = {**DEFAULTS, **_env_overrides(raw)}
@@ -112,7 +125,7 @@ def parse_settings(raw: dict) -> AppSettings:
         lti_leeway_seconds=_int(settings, "proctorhub.lti.leeway_seconds"),
         launch_ttl_seconds=_int(settings, "proctorhub.lti.launch_ttl_seconds", minimum=1),
         id_token_ttl_seconds=_int(settings, "proctorhub.lti.id_token_ttl_seconds", minimum=1),
-        jwks_timeout_seconds=float(settings["proctorhub.lti.jwks_timeout_seconds"]),
+        jwks_timeout_seconds=_seconds(settings, "proctorhub.lti.jwks_timeout_seconds"),
         jwks_cache_seconds=_int(settings, "proctorhub.lti.jwks_cache_seconds"),
         jwks_refetches_per_minute=_int(settings, "proctorhub.lti.jwks_refetches_per_minute"),
         session_secret=str(settings["proctorhub.session_secret"]),

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..settings import SettingsError
 from . import initdb, keys, seed, staff, tokens
+from .common import CommandError
 
 COMMAND_MODULES = [initdb, tokens, keys, staff, seed]
 
@@ -35,10 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args) or 0
-    except CommandError as exc:
+    except (CommandError, SettingsError) as exc:
         print(f"proctorhub {args.command}: {exc}", file=sys.stderr)
         return 2
-
-
-class CommandError(Exception):
-    """A refusal printed on standard error; the command exits with status 2."""

@@ -1,7 +1,8 @@
-"""What the commands share: reading the ini file and opening the database."""
+"""What the commands share: reading the ini file, opening the database, refusing bad input."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from contextlib import contextmanager
 
@@ -11,13 +12,27 @@ from ..models import get_engine, get_session_factory
 from ..settings import effective_settings, parse_settings
 
 
+class CommandError(Exception):
+    """A refusal printed on standard error; the command exits with status 2."""
+
+
 def add_ini_argument(parser) -> None:
     parser.add_argument("ini", metavar="INI", help="the ini file, e.g. development.ini")
 
 
-def load_settings(ini: str) -> dict:
-    from . import CommandError
+def fits(column):
+    """An argparse ``type``: text no longer than ``column`` holds, so the database never refuses it."""
+    limit = column.type.length
 
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit} characters, not {len(value)}")
+        return value
+
+    return check
+
+
+def load_settings(ini: str) -> dict:
     if not os.path.exists(ini):
         raise CommandError(f"no such ini file: {ini}")
     setup_logging(ini)

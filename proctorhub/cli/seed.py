@@ -14,7 +14,7 @@ import time
 from sqlalchemy import func, insert, select, text
 
 from ..models import Attempt, Exam, QueuePriority, Review
-from .common import add_ini_argument, open_engine
+from .common import CommandError, add_ini_argument, fits, open_engine
 
 ATTEMPT_COLUMNS = ("id", "exam_id", "user_id", "user_name", "user_email", "attempt_number", "attempt_code",
                    "status", "end_assessment_return", "created_at", "modified_at", "started_at", "submitted_at",
@@ -32,7 +32,7 @@ def register(commands) -> None:
     parser.add_argument("--reviews", type=int, required=True, metavar="N")
     parser.add_argument("--courses", type=int, default=50)
     parser.add_argument("--exams-per-course", type=int, default=4)
-    parser.add_argument("--backend", default="rest")
+    parser.add_argument("--backend", default="rest", type=fits(Review.__table__.c.backend))
     parser.set_defaults(handler=run)
 
 
@@ -128,8 +128,6 @@ def seed_reviews(engine, count: int, *, courses: int = 50, exams_per_course: int
 
 
 def run(args) -> int:
-    from . import CommandError
-
     if args.reviews < 1 or args.courses < 1 or args.exams_per_course < 1:
         raise CommandError("--reviews, --courses and --exams-per-course must be at least 1")
     engine = open_engine(args.ini)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ..models import Role, StaffUser
 from ..security.passwords import hash_password, password_problem
-from .common import add_ini_argument, session_for
+from .common import CommandError, add_ini_argument, fits, session_for
 
 STAFF_ROLES = (Role.admin.value, Role.reviewer.value)
 
@@ -30,18 +30,18 @@ def register(commands) -> None:
         "standard input. Reviewers see only the courses given with --course; admins see everything.",
     )
     add_ini_argument(create)
-    create.add_argument("--email", required=True, help="what the user signs in with")
+    create.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
+                        help="what the user signs in with")
     create.add_argument("--role", required=True, choices=STAFF_ROLES,
                         help="reviewer: reviews of their courses; admin: everything")
     create.add_argument("--course", action="append", default=[], metavar="CONTEXT_ID",
                         help="an LMS course (context) id the reviewer may see; repeat for several")
-    create.add_argument("--name", default=None, help="the name shown in the admin")
+    create.add_argument("--name", default=None, type=fits(StaffUser.__table__.c.name),
+                        help="the name shown in the admin")
     create.set_defaults(handler=run_create)
 
 
 def read_password(stdin=None) -> str:
-    from . import CommandError
-
     stdin = stdin or sys.stdin
     if stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -56,8 +56,6 @@ def read_password(stdin=None) -> str:
 
 
 def create_staff(session, *, email: str, role: str, courses, name=None, password: str) -> StaffUser:
-    from . import CommandError
-
     email = email.strip()
     if "@" not in email:
         raise CommandError(f"{email!r} is not an email address")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from ..models import ApiToken, Role, hash_token
-from .common import add_ini_argument, session_for
+from .common import add_ini_argument, fits, session_for
 
 
 def new_token() -> str:
@@ -32,7 +32,8 @@ def register(commands) -> None:
     add_ini_argument(create)
     create.add_argument("--role", required=True, choices=[r.value for r in Role],
                         help="lms: the LMS API; reviewer: review staff; admin: everything")
-    create.add_argument("--name", default="", help="a label to recognise the token by")
+    create.add_argument("--name", default="", type=fits(ApiToken.__table__.c.name),
+                        help="a label to recognise the token by")
     create.set_defaults(handler=run_create)
 
 

@@ -73,3 +73,36 @@ def test_the_console_script_is_installed_with_help():
     script = Path(sys.executable).parent / "proctorhub"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
     assert "initdb" in result.stdout and "token" in result.stdout
+
+
+@pytest.mark.parametrize(("key", "value"), [("proctorhub.issuer", "platform.test"),
+                                            ("proctorhub.lti.jwks_timeout_seconds", "soon"),
+                                            ("proctorhub.lti.jwks_timeout_seconds", "0")])
+def test_a_bad_setting_is_refused_with_its_name_not_a_traceback(ini, capsys, dbengine, tmp_path, key, value):
+    path, _ = ini
+    bad = tmp_path / "bad.ini"
+    lines = [line for line in Path(path).read_text().splitlines() if not line.startswith(f"{key} =")]
+    bad.write_text("\n".join(lines).replace("[app:main]", f"[app:main]\n{key} = {value}"))
+    assert main(["keys", "list", str(bad)]) == 2
+    assert key in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["token", "create", "INI", "--role", "lms", "--name", "n" * 256],
+                                  ["staff", "create", "INI", "--role", "admin", "--email", "a@" + "b" * 254],
+                                  ["staff", "create", "INI", "--role", "admin", "--email", "a@b.test",
+                                   "--name", "n" * 256],
+                                  ["seed", "INI", "--reviews", "1", "--backend", "b" * 65]])
+def test_text_longer_than_its_column_is_refused_before_the_database(ini, capsys, dbengine, argv):
+    path, url = ini
+    main(["initdb", path])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main([path if arg == "INI" else arg for arg in argv])
+    assert exit_.value.code == 2 and "at most" in capsys.readouterr().err
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            for table in ("api_token", "staff_user", "exam"):
+                assert connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+    finally:
+        engine.dispose()
