@@ -4,6 +4,7 @@ during the exam."""
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 
@@ -118,6 +119,18 @@ def _bearer_client(request) -> str:
     return claims["sub"]
 
 
+class FiniteNumber(colander.Float):
+    """A JSON number (no strings, no booleans), finite: an event's payload must stay JSON."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is not colander.null and (isinstance(cstruct, bool) or not isinstance(cstruct, int | float)):
+            raise colander.Invalid(node, "must be a number")
+        value = super().deserialize(node, cstruct)
+        if value is not colander.null and not math.isfinite(value):
+            raise colander.Invalid(node, "must be a finite number")
+        return value
+
+
 class AcsUserSchema(colander.MappingSchema):
     iss = colander.SchemaNode(colander.String(), missing=colander.null)
     sub = colander.SchemaNode(Identifier(), validator=colander.Length(max=255))
@@ -134,8 +147,8 @@ class AcsRequestSchema(colander.MappingSchema):
     action = colander.SchemaNode(colander.String(),
                                  validator=colander.OneOf(["pause", "resume", "terminate", "update", "flag"]))
     incident_time = colander.SchemaNode(colander.String(), missing=colander.null)
-    incident_severity = colander.SchemaNode(colander.Float(), missing=colander.null)
-    extended_time = colander.SchemaNode(colander.Int(), missing=colander.null)
+    incident_severity = colander.SchemaNode(FiniteNumber(), missing=colander.null)
+    extended_time = colander.SchemaNode(StrictInt(), missing=colander.null)
     reason_code = colander.SchemaNode(colander.String(), missing=colander.null)
     reason_msg = colander.SchemaNode(colander.String(), missing=colander.null)
 

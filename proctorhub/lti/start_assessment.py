@@ -120,7 +120,9 @@ def start_assessment(request):
     issued = _issued_session_data(claims, rows)
     if issued.launch_configuration_id != configuration.config_id:
         raise LtiError("session_data was issued to another tool", code="session_data_mismatch")
-    if claims.get(c.ATTEMPT_NUMBER) != issued.attempt_number:
+    attempt_number = claims.get(c.ATTEMPT_NUMBER)
+    # An integer, as the launch's is: Python holds true and 1.0 equal to 1.
+    if type(attempt_number) is not int or attempt_number != issued.attempt_number:
         raise LtiError("attempt_number is not the launch's", code="attempt_number_mismatch",
                        details={"expected": issued.attempt_number})
     resource_link = claims.get(c.RESOURCE_LINK)
