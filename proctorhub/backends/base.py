@@ -26,6 +26,7 @@ from .errors import AuthenticationFailed, MissingSignature, SignatureExpired
 
 SIGNATURE_HEADER = "X-Proctorhub-Signature"
 REDACTED = "[redacted]"
+MAX_TIMESTAMP = 10**12  # unix seconds: some 30,000 years from now
 
 
 def _hmac_hex(secret: str, prefix: bytes, body: bytes) -> str:
@@ -47,7 +48,10 @@ def _parse_signature(header: str) -> tuple[int, list[str]]:
             try:
                 timestamp = int(value)
             except ValueError:
-                raise AuthenticationFailed(f"{SIGNATURE_HEADER}: t must be unix seconds") from None
+                timestamp = None
+            # Bounded, so that comparing it with the float clock cannot overflow.
+            if timestamp is None or not 0 <= timestamp < MAX_TIMESTAMP:
+                raise AuthenticationFailed(f"{SIGNATURE_HEADER}: t must be unix seconds")
         elif key == "v1" and value and value.isascii():
             # Anything else is no hex digest, and compare_digest would raise on non-ASCII text.
             signatures.append(value.strip().lower())

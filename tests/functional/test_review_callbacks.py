@@ -272,7 +272,7 @@ def test_signature_outside_the_window_is_401(testapp, dbsession, offset):
     assert_nothing_stored(dbsession)
 
 
-@pytest.mark.parametrize("header", ["v1=abc", "t=notanumber,v1=abc", "t=123", "garbage"])
+@pytest.mark.parametrize("header", ["v1=abc", "t=notanumber,v1=abc", "t=123", "garbage", f"t={'9' * 400},v1=abc"])
 def test_malformed_signature_header_is_401(testapp, dbsession, header):
     attempt = f.attempt(dbsession)
     body = json.dumps(f.rest_payload(attempt.attempt_code)).encode()

@@ -70,6 +70,14 @@ def test_a_non_ascii_v1_value_is_no_signature():
     backend().authenticate({"X-Proctorhub-Signature": f"t={NOW},v1=caf\xe9,{good}"}, BODY, now=NOW)
 
 
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-5", "1e9"])
+def test_a_timestamp_that_is_no_unix_seconds_is_refused(timestamp):
+    # 400 digits used to overflow the comparison with the float clock: a 500.
+    with pytest.raises(AuthenticationFailed) as failure:
+        backend().authenticate({"X-Proctorhub-Signature": f"t={timestamp},v1={'0' * 64}"}, BODY, now=NOW)
+    assert failure.value.code == "bad_signature"
+
+
 def test_missing_header():
     with pytest.raises(MissingSignature):
         backend().authenticate({}, BODY, now=NOW)
