@@ -300,3 +300,23 @@ def test_platform_errors_sent_back_as_a_query_are_shown_and_id_tokens_only_accep
     answer = browser.get("/launch", {"id_token": platform.id_token(request["nonce"]), "state": request["state"]},
                          status=405)
     assert refused(answer) == "missing_id_token"
+
+
+@pytest.mark.parametrize(("document", "status", "code"), [
+    ({"keys": 5}, 502, "platform_jwks_unavailable"),  # once a 500
+    ([1], 502, "platform_jwks_unavailable"),
+    ({"keys": [{"kty": "RSA", "kid": [1]}]}, 400, "unknown_kid"),  # once a 500: an unhashable kid
+    ({"keys": [{"kty": "RSA", "kid": "platform-key-1", "n": 5, "e": "AQAB"}]}, 400, "unknown_kid"),  # once a 500
+])
+def test_malformed_platform_jwks_is_refused_by_name(platform, tool_key, tmp_path, document, status, code):
+    def jwks(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(document).encode()]
+
+    with serve(jwks, threads=1) as url:
+        settings = ToolSettings(platform_url=platform.url, client_id=CLIENT_ID, base_url=TOOL,
+                                platform_jwks_url=url, db_file=str(tmp_path / "tool.sqlite"))
+        browser = TestApp(make_app(settings, key=tool_key))
+        request = login(browser, platform)
+        answer = launch(browser, platform.id_token(request["nonce"]), request["state"], status=status)
+    assert refused(answer) == code

@@ -36,16 +36,20 @@ class PlatformKeys:
         except (requests.RequestException, ValueError) as exc:
             raise ToolError("platform_jwks_unavailable", f"the platform's JWKS at {self.jwks_url} could not be "
                             f"read: {exc}", status=502) from None
+        entries = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            raise ToolError("platform_jwks_unavailable", f"the platform's JWKS at {self.jwks_url} is not a JSON "
+                            "object with a list of keys", status=502)
         keys = {}
-        for entry in document.get("keys", []) if isinstance(document, dict) else []:
-            if not isinstance(entry, dict) or entry.get("kty") != "RSA" or not entry.get("kid"):
+        for entry in entries:
+            if not isinstance(entry, dict) or entry.get("kty") != "RSA" or not isinstance(entry.get("kid"), str):
                 continue
             if entry.get("alg", "RS256") != "RS256" or entry.get("use", "sig") != "sig":
                 continue
             try:
                 keys[entry["kid"]] = jwt.algorithms.RSAAlgorithm.from_jwk(entry)
-            except (jwt.PyJWTError, ValueError, KeyError):
-                continue
+            except (jwt.PyJWTError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # a key the tool cannot read is one the platform cannot sign for it with
         with self._lock:
             self._keys, self._fetched_at = keys, time.monotonic()
 
