@@ -58,9 +58,10 @@ class Collection(Resource):
     """A folder of rows: ``__getitem__`` turns a name into a row resource, or raises ``KeyError``."""
 
     item_factory = None
+    model = None  # rows named by their integer id, unless ``load`` says otherwise
 
     def load(self, name: str):
-        raise NotImplementedError
+        return self.request.dbsession.get(self.model, _int_id(name))
 
     def __getitem__(self, name: str):
         row = self.load(name)
@@ -88,9 +89,7 @@ class ConfigurationResource(Item):
 class ConfigurationsResource(Collection):
     __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
     item_factory = ConfigurationResource
-
-    def load(self, name):
-        return self.request.dbsession.get(ToolConfiguration, _int_id(name))
+    model = ToolConfiguration
 
 
 # -- exams -------------------------------------------------------------------------------------------
@@ -104,9 +103,7 @@ class ExamResource(Item):
 class ExamsResource(Collection):
     __acl__ = [(Allow, REVIEWER, Permission.view_exam)]
     item_factory = ExamResource
-
-    def load(self, name):
-        return self.request.dbsession.get(Exam, _int_id(name))
+    model = Exam
 
 
 # -- attempts (named by attempt code) ------------------------------------------------------------------
@@ -141,9 +138,7 @@ class ReviewsResource(Collection):
 
     __acl__ = [(Allow, REVIEWER, Permission.view_review)]
     item_factory = ReviewResource
-
-    def load(self, name):
-        return self.request.dbsession.get(Review, _int_id(name))
+    model = Review
 
 
 # -- backends ------------------------------------------------------------------------------------------

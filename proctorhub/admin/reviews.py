@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from sqlalchemy import select
@@ -132,6 +133,11 @@ def review_page(context, request):
     return _review_page(context, request)
 
 
+def _second_review_schema():
+    # Unknown keys are refused: a misspelt "note" must not be dropped without a word.
+    return SecondReviewSchema(colander.Mapping(unknown="raise"))
+
+
 @admin_view(context=ReviewResource, request_method=("POST", "PUT", "PATCH"), accept="application/json",
              renderer="json", permission=Permission.decide_review)
 def second_review(context, request):
@@ -140,7 +146,7 @@ def second_review(context, request):
     Records the caller as the reviewer, keeps the replaced state in the history, settles the
     attempt by the decision table and answers with the review (its ``attempt`` included).
     """
-    data = json_body(request, SecondReviewSchema())
+    data = json_body(request, _second_review_schema())
     review = decide(request, context.row, status=data["status"], note=data["note"])
     return review_detail_json(review, audit_entries=audit.entries_for(request.dbsession, "review", review.id),
                               raw=False)
@@ -149,7 +155,7 @@ def second_review(context, request):
 @admin_view(context=ReviewResource, request_method="POST", accept="text/html",
              permission=Permission.decide_review)
 def second_review_form(context, request):
-    data, errors, values = form_data(request, SecondReviewSchema())
+    data, errors, values = form_data(request, _second_review_schema())
     if data is None:
         response = render_to_response(TEMPLATES + "review.jinja2",
                                       _review_page(context, request, errors=errors, form=values),

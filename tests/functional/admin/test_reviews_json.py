@@ -83,6 +83,16 @@ def test_a_queue_page_reads_no_payload_claims_or_tool_configuration(app, testapp
     assert not any("tool_configuration" in s or "raw_payload" in s for s in statements)
 
 
+def test_a_second_review_with_an_unknown_field_is_refused_not_half_read(testapp, dbsession, admin_token):
+    review = receive_review(testapp, dbsession, status="violation")
+    error = testapp.post_json(f"/admin/reviews/{review.id}", {"status": "passed", "notes": "the reason"},
+                              headers=f.auth(admin_token), status=400).json["error"]
+    assert error["code"] == "invalid_payload" and "notes" in str(error["details"])
+    dbsession.expire_all()
+    assert dbsession.get(Review, review.id).reviewer_id is None
+    assert dbsession.execute(select(func.count()).select_from(ReviewHistory)).scalar_one() == 0
+
+
 def test_bad_filters_are_400_naming_the_field(testapp, dbsession, admin_token):
     h = f.auth(admin_token)
     error = testapp.get("/admin/reviews/?after=nonsense", headers=h, status=400).json["error"]
