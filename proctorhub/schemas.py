@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from urllib.parse import urlsplit
 
 import colander
 
@@ -53,6 +55,33 @@ class StrictInt(colander.Int):
         return cstruct
 
 
+class FiniteNumber(colander.Float):
+    """A JSON number (no strings, no booleans) that is finite."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is not colander.null and (isinstance(cstruct, bool) or not isinstance(cstruct, int | float)):
+            raise colander.Invalid(node, "must be a number")
+        value = super().deserialize(node, cstruct)
+        if value is not colander.null and not math.isfinite(value):
+            raise colander.Invalid(node, "must be a finite number")
+        return value
+
+
+def http_url(node, value):
+    """An absolute http(s) URL with a host, that a Location header can carry as it is: printable
+    ASCII without spaces (anything else percent-encoded), and a port, if any, from 0 to 65535."""
+    if not (value.isascii() and value.isprintable()) or " " in value:
+        raise colander.Invalid(node, "must be an http(s) URL of printable ASCII characters without spaces "
+                                     "(percent-encode any others)")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise colander.Invalid(node, "is not a well-formed URL (check the host and port)") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise colander.Invalid(node, "must be an absolute http(s) URL")
+
+
 class StrictBool(colander.Boolean):
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
@@ -66,36 +95,60 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large to be stored as a number")
+    return value
+
+
+def _unstorable(text: str) -> bool:
+    """A NUL character, or a lone surrogate (an escape like \\ud800 without its pair): text
+    no database column can store, nor UTF-8 encode."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
+
+
+def _holds_unstorable(value) -> bool:
+    if isinstance(value, str):
+        return _unstorable(value)
+    if isinstance(value, dict):
+        return any(_holds_unstorable(k) or _holds_unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_unstorable(v) for v in value)
+    return False
+
+
+# Only an escape can put either into a parsed string: look for them only when one is there at all.
+_UNSTORABLE_ESCAPES = (b"\\u0000", b"\\ud", b"\\uD")
 
 
 def parse_json_object(body: bytes) -> dict:
     """The request body as a JSON object, or 400 ``invalid_payload`` saying what is wrong.
 
-    Refused too, because no database column could store them: ``NaN`` and ``Infinity`` (which
-    Python's reader would accept) and NUL characters in any string or key.
+    Refused too, because no database column could store them: ``NaN``, ``Infinity`` and numbers
+    too large for a float (which Python's reader would accept), NUL characters and lone UTF-16
+    surrogates in any string or key.
     """
     if not body:
         raise InvalidPayload("the request body is empty; a JSON object is expected")
     try:
-        value = json.loads(body, parse_constant=_refuse_constant)
-        # A NUL can only arrive escaped; look for one only when the escape is there at all.
-        holds_nul = b"\\u0000" in body and _holds_nul(value)
+        value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+        unstorable = any(escape in body for escape in _UNSTORABLE_ESCAPES) and _holds_unstorable(value)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidPayload(f"the request body is not valid JSON: {exc}") from None
     except RecursionError:
         raise InvalidPayload("the request body is nested too deeply") from None
     if not isinstance(value, dict):
         raise InvalidPayload("the request body must be a JSON object")
-    if holds_nul:
-        raise InvalidPayload("the request body holds a NUL character (\\u0000), which cannot be stored")
+    if unstorable:
+        raise InvalidPayload("the request body holds a NUL character (\\u0000) or a lone surrogate (such as "
+                             "\\ud800 without its pair), which cannot be stored")
     return value
 
 

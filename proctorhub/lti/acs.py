@@ -4,7 +4,6 @@ during the exam."""
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
 
@@ -17,7 +16,7 @@ from ..attempts.serialize import attempt_json
 from ..attempts.service import review_of
 from ..errors import NotFound, ProctorhubError, Unauthenticated
 from ..models import Attempt, AttemptStatus, Event, Exam, ToolConfiguration
-from ..schemas import Identifier, StrictInt, drop_nulls, parse_json_object, validate
+from ..schemas import FiniteNumber, Identifier, StrictInt, drop_nulls, parse_json_object, validate
 from ..security import Permission
 from . import claims as c
 from .errors import LtiError
@@ -117,18 +116,6 @@ def _bearer_client(request) -> str:
     if c.ACS_SCOPE not in str(claims["scope"]).split():
         raise Unauthenticated("the access token lacks the ACS scope", code="insufficient_scope", status=403)
     return claims["sub"]
-
-
-class FiniteNumber(colander.Float):
-    """A JSON number (no strings, no booleans), finite: an event's payload must stay JSON."""
-
-    def deserialize(self, node, cstruct):
-        if cstruct is not colander.null and (isinstance(cstruct, bool) or not isinstance(cstruct, int | float)):
-            raise colander.Invalid(node, "must be a number")
-        value = super().deserialize(node, cstruct)
-        if value is not colander.null and not math.isfinite(value):
-            raise colander.Invalid(node, "must be a finite number")
-        return value
 
 
 class AcsUserSchema(colander.MappingSchema):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 import colander
 import zope.sqlalchemy
@@ -26,7 +25,7 @@ from ..attempts.service import (
 )
 from ..errors import Conflict, NotFound, PreconditionFailed
 from ..models import AttemptStatus, MessageType, digest, utcnow
-from ..schemas import StrictInt, parse_json_object, validate
+from ..schemas import StrictInt, http_url, parse_json_object, validate
 from ..security import Permission
 from .browser import bind_browser_session, cookie_hash
 from .claims import ROLE_NAMES
@@ -49,26 +48,11 @@ class LaunchUserSchema(UserSchema):
     role = colander.SchemaNode(colander.String(), validator=colander.All(colander.Length(min=1, max=255), _role))
 
 
-def _return_url(node, value):
-    """An absolute http(s) URL that the start assessment's redirect can send as it is: a Location
-    header cannot carry spaces, control characters or non-ASCII ones (an LMS percent-encodes them)."""
-    if not (value.isascii() and value.isprintable()) or " " in value:
-        raise colander.Invalid(node, "must be an http(s) URL of printable ASCII characters without spaces "
-                                     "(percent-encode any others)")
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
-    except ValueError:
-        raise colander.Invalid(node, "is not a well-formed URL (check the host and port)") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise colander.Invalid(node, "must be an absolute http(s) URL")
-
-
 class CreateLaunchSchema(AttemptTargetSchema):
     config_id = colander.SchemaNode(StrictInt(), validator=colander.Range(min=1))
     message_type = colander.SchemaNode(colander.String(), validator=colander.OneOf([m.value for m in MessageType]))
     user = LaunchUserSchema()
-    return_url = colander.SchemaNode(colander.String(), validator=colander.All(colander.Length(max=2048), _return_url))
+    return_url = colander.SchemaNode(colander.String(), validator=colander.All(colander.Length(max=2048), http_url))
 
 
 # Built once. The tool configuration, the exam at this resource link and the learner's live

@@ -46,8 +46,12 @@ def test_out_of_range_numbers_and_blank_names_on_the_attempts_api(testapp, dbses
         b'{"a":' * 3000 + b"1" + b"}" * 3000,
         b'{"user": {"id": "u1"}, "attempt_number": NaN}',
         b'{"user": {"id": "u1"}, "attempt_number": Infinity}',
+        b'{"user": {"id": "u1"}, "attempt_number": 1e999}',
+        json.dumps({**ATTEMPT, "user": {"id": "a\ud800b"}}).encode(),
+        json.dumps({**ATTEMPT, "user": {"id": "a\udc00"}}).encode().replace(b"\\udc00", b"\\uDC00"),
     ],
-    ids=["nul", "deeply-nested", "nan", "infinity"],
+    ids=["nul", "deeply-nested", "nan", "infinity", "overflowing-number", "lone-surrogate",
+         "lone-surrogate-upper-case-escape"],
 )
 def test_unstorable_json_on_the_attempts_api(testapp, dbsession, body):
     lms = f.auth(f.token(dbsession))
@@ -98,8 +102,13 @@ def test_comment_times_must_be_whole_numbers_in_range(testapp, dbsession, commen
         lambda code: json.dumps(f.rest_payload(code, **{"k\u0000": 1})).encode(),
         lambda code: json.dumps(f.rest_payload(code)).encode()[:-1] + b', "x": NaN}',
         lambda code: b"[" * 3000 + b"]" * 3000,
+        lambda code: json.dumps(f.rest_payload(code)).encode()[:-1] + b', "x": 1e999}',
+        lambda code: json.dumps(f.rest_payload(code + "\ud800")).encode(),
+        lambda code: json.dumps(f.rest_payload(code, comments=[
+            {"start": 1, "stop": 2, "duration": 1, "comment": "a\udfff", "status": "ok"}])).encode(),
     ],
-    ids=["nul-value", "nul-key", "nan", "deeply-nested"],
+    ids=["nul-value", "nul-key", "nan", "deeply-nested", "overflowing-number", "lone-surrogate-code",
+         "lone-surrogate-comment"],
 )
 def test_unstorable_review_payloads(testapp, dbsession, body):
     attempt = f.attempt(dbsession)
