@@ -79,5 +79,5 @@ def show_attempt(request):
 def archive_attempt(request):
     """Archive the attempt (a reset or retake). It is never erased; late reviews still land."""
     attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"])
-    archive(attempt)
+    archive(request.dbsession, attempt)
     return attempt_json(attempt, review_of(request.dbsession, attempt))

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InvalidPayload, NotFound
-from ..models import Attempt, AttemptStatus, Event, Exam, Review, ToolConfiguration, utcnow
+from ..models import Attempt, AttemptStatus, Event, Exam, Launch, Review, SessionData, ToolConfiguration, utcnow
 from ..models.attempt import new_attempt_code
 from ..models.retry import flush_or_retry
 from . import lifecycle
@@ -121,11 +121,20 @@ def review_of(dbsession, attempt: Attempt) -> Review | None:
     return dbsession.execute(select(Review).where(Review.attempt_code == attempt.attempt_code)).scalar_one_or_none()
 
 
-def archive(attempt: Attempt) -> bool:
-    """Archive (never erase) the attempt; return whether it was live."""
+def archive(dbsession, attempt: Attempt) -> bool:
+    """Archive (never erase) the attempt; return whether it was live.
+
+    Its launch URLs and session_data not used yet expire with it, so a launch handed out before
+    the reset cannot start the archived attempt (the learner's next launch makes a new one)."""
     if attempt.archived_at is not None:
         return False
-    attempt.archived_at = utcnow()
+    now = utcnow()
+    attempt.archived_at = now
+    # Not authorized yet covers not entered yet: both steps refuse an expired launch.
+    dbsession.execute(update(Launch).where(Launch.attempt_id == attempt.id, Launch.authorized_at.is_(None),
+                                           Launch.expires_at > now).values(expires_at=now))
+    dbsession.execute(update(SessionData).where(SessionData.attempt_id == attempt.id, SessionData.used_at.is_(None),
+                                                SessionData.expires_at > now).values(expires_at=now))
     return True
 
 

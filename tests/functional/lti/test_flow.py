@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from proctorhub.models import Attempt, Launch, ReplayEntry, SessionData
 
+from ... import factories as f
 from ...statement_cache import statements_compiled_every_time
 from .conftest import ISSUER, snapshot
 
@@ -157,3 +158,31 @@ def test_every_statement_of_a_launch_is_cached_by_sqlalchemy(flow, app):
         flow.app.reset()  # a new browser
         flow.start(flow.signed(flow.start_proctoring(user_id="learner-2")))
     assert compiled_every_time == []
+
+
+def _archive(flow, testapp, attempt_code: str) -> None:
+    testapp.delete(f"/api/v1/attempts/{attempt_code}", headers=f.auth(flow.lms))
+
+
+def test_a_launch_handed_out_before_a_reset_cannot_start_the_archived_attempt(flow, testapp, dbsession):
+    launch = flow.create_launch()
+    _archive(flow, testapp, launch["attempt"]["attempt_code"])
+    assert flow.enter(launch, status=400).json["error"]["code"] == "launch_expired"
+    dbsession.expire_all()
+    attempt = dbsession.execute(select(Attempt)).scalar_one()
+    assert attempt.status == "created" and attempt.archived_at is not None
+
+
+def test_session_data_issued_before_a_reset_cannot_start_the_archived_attempt(flow, testapp, dbsession):
+    claims = flow.start_proctoring()
+    code = dbsession.execute(select(Attempt.attempt_code)).scalar_one()
+    _archive(flow, testapp, code)
+    before = snapshot(dbsession)
+    assert flow.start(flow.signed(claims), status=400).json["error"]["code"] == "session_data_expired"
+    assert snapshot(dbsession) == before
+    # The learner's next launch makes a new attempt, which starts.
+    flow.app.reset()
+    flow.start(flow.signed(flow.start_proctoring()))
+    dbsession.expire_all()
+    statuses = sorted((a.archived_at is None, a.status) for a in dbsession.execute(select(Attempt)).scalars())
+    assert statuses == [(False, "ready_to_start"), (True, "started")]
