@@ -78,7 +78,7 @@ def http_url(node, value):
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
     except ValueError:
         raise colander.Invalid(node, "is not a well-formed URL (check the host and port)") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise colander.Invalid(node, "must be an absolute http(s) URL")
 
 

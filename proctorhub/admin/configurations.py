@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..errors import Conflict
 from ..lti.setup_values import tool_setup_values
 from ..models import ToolConfiguration
-from ..schemas import StrictBool
+from ..schemas import StrictBool, http_url
 from ..security import Permission
 from . import audit
 from .forms import admin_url, enabled_backend, form_data, json_body, json_update
@@ -29,16 +29,10 @@ FIELDS = ("name", "deployment_id", "oidc_login_url", "launch_url", "redirect_uri
 
 
 def tool_url(node, value):
-    """An absolute https URL (http only on the loopback, for a tool on the same machine), no fragment."""
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
-    except ValueError:
-        raise colander.Invalid(node, "is not a well-formed URL (check the host and port)") from None
-    if value != value.strip() or any(c.isspace() for c in value):
-        raise colander.Invalid(node, "must not contain spaces")
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise colander.Invalid(node, "must be an absolute https:// URL")
+    """An absolute https URL (http only on the loopback, for a tool on the same machine), no fragment;
+    as ``schemas.http_url``, nothing a redirect's Location header cannot carry."""
+    http_url(node, value)
+    parts = urlsplit(value)
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise colander.Invalid(node, "must use https:// (http:// is allowed only for localhost)")
     if parts.fragment:

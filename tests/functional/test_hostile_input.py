@@ -154,7 +154,9 @@ def test_bad_queue_filters_are_400(testapp, dbsession, query):
     assert error_of(testapp.get(f"/admin/reviews/?{query}", headers=admin, status=400))["code"] == "invalid_payload"
 
 
-@pytest.mark.parametrize("url", ["https://[::1", "https://tool.example:99999/", "https://u:p@tool.example:abc/"])
+@pytest.mark.parametrize("url", ["https://[::1", "https://tool.example:99999/", "https://u:p@tool.example:abc/",
+                                 "https://tool.example/login\x01", "https://tool.example/\r\nX-Evil: 1",
+                                 "https://tool.example/log✓in"])
 def test_malformed_tool_urls_are_400(testapp, dbsession, url):
     admin = f.auth(f.token(dbsession, role="admin"))
     body = {"name": "T", "oidc_login_url": url, "launch_url": "https://tool.example/launch",
