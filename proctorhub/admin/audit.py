@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..attempts.serialize import iso
 from ..models import ApiToken, AuditEntry, StaffUser
+from ..models.retry import flush_or_retry
 
 TOKEN_STAFF_DOMAIN = "api-token.invalid"
 ACTOR_LENGTH = AuditEntry.__table__.c.actor.type.length
@@ -29,14 +30,16 @@ def acting_staff(request) -> StaffUser:
     if staff is None:
         staff = StaffUser(email=email, name=f"API token {token.name or token.id}"[:255], role=token.role, courses=[])
         dbsession.add(staff)
-        dbsession.flush()
+        # Two first decisions of one token at the same moment: the loser is retried, and finds the row.
+        flush_or_retry(dbsession)
     token.staff_user_id = staff.id
     return staff
 
 
 def actor_label(request) -> str:
     identity = request.identity
-    if identity.kind == "staff" or identity.email:
+    # A token acting through its own staff row (see acting_staff) keeps its token label.
+    if identity.kind == "staff" or (identity.email and not identity.email.endswith(f"@{TOKEN_STAFF_DOMAIN}")):
         label = f"staff:{identity.email}"
     else:
         label = f"token:{identity.name or identity.id}"

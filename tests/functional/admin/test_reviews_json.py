@@ -198,3 +198,13 @@ def test_second_review_bad_input(testapp, dbsession, admin_token):
                  status=400)
     dbsession.expire_all()
     assert dbsession.get(Review, review.id).history == []
+
+
+def test_a_bare_admin_token_keeps_one_audit_label_across_decisions(testapp, dbsession, admin_token):
+    h = f.auth(admin_token)
+    for status in ("violation", "passed"):
+        review = receive_review(testapp, dbsession, status="suspicious", user_id=f"learner-{status}")
+        testapp.post_json(f"/admin/reviews/{review.id}", {"status": status}, headers=h)
+    dbsession.expire_all()
+    actors = [entry.actor for entry in dbsession.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+    assert len(actors) == 2 and actors[0] == actors[1] and actors[0].startswith("token:")
