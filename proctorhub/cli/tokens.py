@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from ..models import ApiToken, Role, hash_token
+from ..models import ApiToken, Role, digest
 from .common import add_ini_argument, fits, session_for
 
 
@@ -15,7 +15,7 @@ def new_token() -> str:
 def create_token(session, role: str, name: str = "") -> str:
     """Store a token's hash and return the token itself (shown once, never stored)."""
     token = new_token()
-    session.add(ApiToken(role=Role(role).value, name=name, token_hash=hash_token(token)))
+    session.add(ApiToken(role=Role(role).value, name=name, token_hash=digest(token)))
     return token
 
 

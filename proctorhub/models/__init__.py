@@ -20,13 +20,12 @@ from .lti import (  # noqa: F401
     PlatformKey,
     ReplayEntry,
     SessionData,
-    digest,
 )
-from .meta import Base, metadata, utcnow  # noqa: F401
+from .meta import Base, digest, metadata, utcnow  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .signin import SigninThrottle  # noqa: F401
 from .sqlite_writers import queue_sqlite_writers
-from .staff import ApiToken, Role, StaffUser, hash_token  # noqa: F401
+from .staff import ApiToken, Role, StaffUser  # noqa: F401
 
 configure_mappers()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,11 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .attempt import Attempt
 from .configuration import ToolConfiguration
 from .meta import Base, JSONType, UTCDateTime, utcnow
-
-
-def digest(secret: str) -> str:
-    """The stored form of a secret handed out once (hex SHA-256)."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class KeyState(enum.StrEnum):

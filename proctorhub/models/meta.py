@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
@@ -52,3 +53,10 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+def digest(secret: str) -> str:
+    """The stored form of a random secret handed out once (API token, launch token, message hint,
+    cookie, session_data): hex SHA-256. The secrets carry 256 random bits, so a plain hash makes
+    a stolen table useless; a slow password hash would only slow every request."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()

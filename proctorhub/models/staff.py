@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,10 +30,6 @@ class StaffUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def hash_token(token: str) -> str:
-    # Tokens are 256-bit random strings, so a plain SHA-256 is enough to make a stolen
-    # table useless; a slow password hash would only slow every API call.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class ApiToken(Base):

@@ -13,7 +13,7 @@ from pyramid.interfaces import ISessionFactory
 from pyramid.request import RequestLocalCache
 from sqlalchemy import bindparam, select
 
-from ..models import ApiToken, StaffUser, hash_token
+from ..models import ApiToken, StaffUser, digest
 from .permissions import course_principal, role_principal
 
 SESSION_KEY = "staff_user_id"
@@ -47,7 +47,7 @@ TOKEN_QUERY = (
 
 
 def _token_identity(request, token: str) -> Identity | None:
-    row = request.dbsession.connection().execute(TOKEN_QUERY, {"token_hash": hash_token(token)}).one_or_none()
+    row = request.dbsession.connection().execute(TOKEN_QUERY, {"token_hash": digest(token)}).one_or_none()
     if row is None:
         request.authentication_problem = "the bearer token is not recognised or has been revoked"
         return None

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from proctorhub.cli import main
-from proctorhub.models import ApiToken, hash_token
+from proctorhub.models import ApiToken, digest
 
 ROOT = Path(__file__).parents[2]
 
@@ -56,7 +56,7 @@ def test_token_create_prints_the_token_alone_and_stores_only_its_hash(ini, capsy
                                         .where(ApiToken.name == "Moodle")).one()
     finally:
         engine.dispose()
-    assert stored == (hash_token(token), "lms", "Moodle")
+    assert stored == (digest(token), "lms", "Moodle")
     assert token not in stored
 
 

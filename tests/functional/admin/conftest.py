@@ -8,7 +8,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from proctorhub.models import ApiToken, Review, hash_token
+from proctorhub.models import ApiToken, Review, digest
 from proctorhub.security.passwords import hash_password
 
 from ... import factories as f
@@ -23,7 +23,7 @@ def staff_with_password(dbsession, email, role="reviewer", courses=(), password=
 
 def staff_token(dbsession, staff_user) -> str:
     raw = "ph_" + secrets.token_urlsafe(32)
-    dbsession.add(ApiToken(role=staff_user.role, name=staff_user.email, token_hash=hash_token(raw),
+    dbsession.add(ApiToken(role=staff_user.role, name=staff_user.email, token_hash=digest(raw),
                            staff_user_id=staff_user.id))
     dbsession.commit()
     return raw
