@@ -16,13 +16,18 @@ from .base import ReviewBackend
 from .errors import InvalidPayload
 
 
-def _optional_string(payload: Mapping, field: str) -> str | None:
+def _optional_string(payload: Mapping, field: str, *, whole_numbers: bool = False) -> str | None:
+    """A non-empty string; with ``whole_numbers``, also a whole number kept as text, as the LMS
+    API reads identifiers (``schemas.Identifier``)."""
     value = payload.get(field)
     if value is None:
         return None
+    if whole_numbers and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
     if not isinstance(value, str) or not value.strip():
-        raise InvalidPayload(f"{field} must be a non-empty string when given",
-                             details={"fields": {field: "must be a non-empty string"}})
+        expected = "a non-empty string or a whole number" if whole_numbers else "a non-empty string"
+        raise InvalidPayload(f"{field} must be {expected} when given",
+                             details={"fields": {field: f"must be {expected}"}})
     return value.strip()
 
 
@@ -36,7 +41,8 @@ class NormalisedPayloadBackend(ReviewBackend):
         return code
 
     def external_id(self, payload: Mapping) -> str | None:
-        return _optional_string(payload, "external_id")
+        # The vendor's own record id, which the LMS may have registered as a number.
+        return _optional_string(payload, "external_id", whole_numbers=True)
 
     def normalise(self, payload: Mapping) -> dict:
         return {"status": payload.get("status"), "comments": payload.get("comments") or [],

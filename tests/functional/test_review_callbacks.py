@@ -345,13 +345,20 @@ def test_vendor_record_id_mismatch_is_409(testapp, dbsession):
     assert status_of(dbsession, attempt) == "submitted"
 
 
-@pytest.mark.parametrize("external_id", [{"record": "ABC-123"}, ["ABC-123"], True, 123, "  "])
+@pytest.mark.parametrize("external_id", [{"record": "ABC-123"}, ["ABC-123"], True, 1.5, "  "])
 def test_a_vendor_record_id_that_is_no_string_is_400(testapp, dbsession, external_id):
     # It used to be compared as Python's str() of whatever came: a 409 mismatch, or a match by accident.
     attempt = f.attempt(dbsession, external_id="ABC-123")
     error = post(testapp, REST, f.rest_payload(attempt.attempt_code, external_id=external_id), status=400)["error"]
     assert error["code"] == "invalid_payload" and "external_id" in error["details"]["fields"]
     assert_nothing_stored(dbsession)
+
+
+def test_a_vendor_record_id_sent_as_a_whole_number_is_read_as_text(testapp, dbsession):
+    # As the LMS API reads identifiers: 12345 is the record id "12345".
+    attempt = f.attempt(dbsession, external_id="12345")
+    post(testapp, REST, f.rest_payload(attempt.attempt_code, external_id=12345))
+    assert count(dbsession, Review) == 1
 
 
 def test_exam_no_longer_proctored_is_412(testapp, dbsession):

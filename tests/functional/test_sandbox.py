@@ -88,7 +88,7 @@ def test_external_id_is_checked_case_insensitively(testapp, dbsession):
     ({"attempt_code": "   ", "status": "passed"}, 400, "invalid_payload"),
     ({"attempt_code": 12, "status": "passed"}, 400, "invalid_payload"),
     ({"attempt_code": "CODE", "status": "clean"}, 400, "bad_review_status"),
-    ({"attempt_code": "CODE", "status": "passed", "external_id": 7}, 400, "invalid_payload"),
+    ({"attempt_code": "CODE", "status": "passed", "external_id": 7.5}, 400, "invalid_payload"),
     ({"attempt_code": "CODE", "status": "passed", "comments": [{"start": 9, "stop": 3, "duration": 0,
                                                                 "status": "x"}]}, 400, "invalid_payload"),
     ({"attempt_code": "no-such-attempt", "status": "passed"}, 404, "unknown_attempt"),
