@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..attempts.serialize import attempt_json, iso, review_json
+from ..attempts.serialize import attempt_json, iso, review_fields, review_json
 from ..lti.setup_values import tool_setup_values
 from ..models import ToolConfiguration
 from .audit import audit_json
@@ -52,12 +52,7 @@ def review_summary_json(review) -> dict:
     """A queue row: no comments or payload, so a page is one query."""
     attempt = review.attempt
     return {
-        "id": review.id,
-        "attempt_code": review.attempt_code,
-        "backend": review.backend,
-        "status": review.status,
-        "vendor_status": review.vendor_status,
-        "reviewed_by": review.reviewer.email if review.reviewer else None,
+        **review_fields(review),
         "context_id": review.context_id,
         "exam_id": review.exam_id,
         "exam_name": attempt.exam.name,
@@ -65,8 +60,6 @@ def review_summary_json(review) -> dict:
         "attempt_status": attempt.status,
         "user_id": attempt.user_id,
         "user_name": attempt.user_name,
-        "created_at": iso(review.created_at),
-        "modified_at": iso(review.modified_at),
     }
 
 

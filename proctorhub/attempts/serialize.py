@@ -19,9 +19,8 @@ def comment_json(comment) -> dict:
     }
 
 
-def review_json(review: Review | None) -> dict | None:
-    if review is None:
-        return None
+def review_fields(review: Review) -> dict:
+    """The review's own fields, without its comments (a queue row lists many reviews)."""
     return {
         "id": review.id,
         "attempt_code": review.attempt_code,
@@ -29,10 +28,15 @@ def review_json(review: Review | None) -> dict | None:
         "status": review.status,
         "vendor_status": review.vendor_status,
         "reviewed_by": review.reviewer.email if review.reviewer else None,
-        "comments": [comment_json(c) for c in review.comments],
         "created_at": iso(review.created_at),
         "modified_at": iso(review.modified_at),
     }
+
+
+def review_json(review: Review | None) -> dict | None:
+    if review is None:
+        return None
+    return {**review_fields(review), "comments": [comment_json(c) for c in review.comments]}
 
 
 def attempt_json(attempt: Attempt, review: Review | None) -> dict:
