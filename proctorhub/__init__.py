@@ -20,6 +20,8 @@ def main(global_config, **settings):
     with Configurator(settings=settings) as config:
         # Typed settings on the registry, read once; environment overrides for secrets.
         config.include(".settings")
+        # request.now from the registry's clock (tests set it to fixed moments).
+        config.include(".clock")
         # Server-rendered pages: the home page, error pages, the staff admin, LTI forms.
         config.include("pyramid_jinja2")
         config.add_jinja2_renderer(".jinja2")

@@ -7,6 +7,8 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
+from ..attempts.incidents import flagged_incidents
+from ..lti.acs_review import ACS_BACKEND
 from ..models import Exam, ReviewStatus
 from ..reviews.decision import decide_attempt_status
 from ..security import Permission
@@ -106,11 +108,15 @@ def _outcomes(request, review) -> dict:
 def _review_page(context, request, *, errors=None, form=None):
     review = context.row
     attempt = review.attempt
+    incidents = list(review.comments)
+    if review.backend != ACS_BACKEND:  # a review through ACS holds the flags as its comments already
+        incidents += flagged_incidents(request.dbsession, attempt)
     return {
         "review": review,
         "attempt": attempt,
         "exam": attempt.exam,
-        "timeline": layout(review.comments, session_seconds=session_seconds(attempt)),
+        "timeline": layout(incidents, session_seconds=session_seconds(attempt)),
+        "incidents": incidents,
         "history": list(reversed(review.history)),
         "audit_entries": audit.entries_for(request.dbsession, "review", review.id),
         "raw": _raw_requested(request),

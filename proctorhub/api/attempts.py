@@ -72,7 +72,7 @@ def create_attempt(request):
 @view_config(route_name="api.attempt", request_method="GET", renderer="json", permission=Permission.lms)
 def show_attempt(request):
     attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"])
-    return attempt_json(attempt, review_of(request.dbsession, attempt))
+    return attempt_json(attempt, review_of(request.dbsession, attempt), now=request.now)
 
 
 @view_config(route_name="api.attempt", request_method="DELETE", renderer="json", permission=Permission.lms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import Attempt, Review
+from .timing import time_fields
 
 
 def iso(value):
@@ -39,7 +40,8 @@ def review_json(review: Review | None) -> dict | None:
     return {**review_fields(review), "comments": [comment_json(c) for c in review.comments]}
 
 
-def attempt_json(attempt: Attempt, review: Review | None) -> dict:
+def attempt_json(attempt: Attempt, review: Review | None, *, now=None) -> dict:
+    """``now`` is the moment the ``time`` fields are read at (the request's clock; default: now)."""
     exam = attempt.exam
     return {
         "attempt_code": attempt.attempt_code,
@@ -57,5 +59,6 @@ def attempt_json(attempt: Attempt, review: Review | None) -> dict:
         "archived": attempt.archived,
         "created_at": iso(attempt.created_at),
         "modified_at": iso(attempt.modified_at),
+        "time": time_fields(attempt, now),
         "review": review_json(review),
     }

@@ -147,7 +147,7 @@ event_t = Event.__table__
 _ATTEMPT_RETURNING = [attempt_t.c[name] for name in (
     "id", "attempt_code", "status", "attempt_number", "exam_id", "user_id", "user_name", "user_email",
     "external_id", "end_assessment_return", "verified_user", "started_at", "created_at", "modified_at",
-    "archived_at")]
+    "archived_at", "submitted_at", "completed_at", "extra_time_seconds", "paused_seconds", "paused_at")]
 
 
 def _insert_attempt_if_new(dialect_insert):

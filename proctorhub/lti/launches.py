@@ -62,7 +62,7 @@ LAUNCH_TARGET_QUERY = (
         config_t.c.id, config_t.c.proctoring_enabled, config_t.c.oidc_login_url, config_t.c.launch_url,
         config_t.c.redirect_uris, config_t.c.backend,
         exam_t.c.id.label("exam_id"), exam_t.c.configuration_id.label("exam_configuration_id"),
-        exam_t.c.backend.label("exam_backend"),
+        exam_t.c.backend.label("exam_backend"), exam_t.c.time_limit_mins,
         attempt_t.c.id.label("attempt_id"),
     )
     .select_from(config_t)
@@ -84,7 +84,8 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
     written nothing; the general path then decides, with every check."""
     if data["message_type"] != MessageType.start_proctoring:
         return None
-    exam = SimpleNamespace(context_id=(target.context or {}).get("id", ""), resource_link_id=target.resource_link["id"])
+    exam = SimpleNamespace(context_id=(target.context or {}).get("id", ""), resource_link_id=target.resource_link["id"],
+                           time_limit_mins=None)
     row = request.dbsession.connection().execute(LAUNCH_TARGET_QUERY, {
         "config_id": data["config_id"], "context_id": exam.context_id, "resource_link_id": exam.resource_link_id,
         "user_id": target.user["id"], "attempt_number": target.attempt_number,
@@ -99,6 +100,7 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
                                     then_insert=(launch_t, "attempt_id", launch))
     if attempt is None:
         return None
+    exam.time_limit_mins = row.time_limit_mins
     # The exam's context and resource link are the ones it was found by.
     return SimpleNamespace(**attempt, archived=False, exam=exam)
 

@@ -14,6 +14,7 @@ from .meta import Base, JSONType, UTCDateTime, utcnow
 class EventKind(enum.StrEnum):
     review_received = "review.received"
     attempt_status_changed = "attempt.status_changed"
+    attempt_control = "attempt.control"
 
 
 class Event(Base):

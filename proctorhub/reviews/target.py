@@ -26,6 +26,7 @@ class ExamFacts:
     is_practice: bool
     is_proctored: bool
     backend: str | None
+    time_limit_mins: int | None
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class ReviewTarget:
     created_at: dt.datetime
     modified_at: dt.datetime
     archived_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    extra_time_seconds: int
+    paused_seconds: int
+    paused_at: dt.datetime | None
     exam: ExamFacts
 
     @property
@@ -58,7 +64,7 @@ class ReviewTarget:
 
 ATTEMPT_COLUMNS = [c for c in ReviewTarget.__dataclass_fields__ if c not in {"exam"}]
 EXAM_COLUMNS = {"context_id": "context_id", "resource_link_id": "resource_link_id", "is_practice": "is_practice",
-                "is_proctored": "is_proctored", "backend": "exam_backend"}
+                "is_proctored": "is_proctored", "backend": "exam_backend", "time_limit_mins": "time_limit_mins"}
 
 TARGET_QUERY = (
     select(
