@@ -22,6 +22,10 @@ def configuration_json(request, configuration: ToolConfiguration, *, setup: bool
         "proctoring_enabled": configuration.proctoring_enabled,
         "acs_actions": list(configuration.acs_actions or []),
         "backend": configuration.backend,
+        "acs_review": configuration.acs_review,
+        "acs_severity_threshold": configuration.acs_severity_threshold,
+        "acs_submitted_reason_codes": list(configuration.acs_submitted_reason_codes or []),
+        "custom": dict(configuration.custom or {}),
         "created_at": iso(configuration.created_at),
         "modified_at": iso(configuration.modified_at),
     }

@@ -50,6 +50,8 @@ def settle_terminate(dbsession, *, attempt, configuration, control, raw: dict, n
     status = review_status(control.incident_severity, configuration.acs_severity_threshold)
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True).encode("utf-8")).hexdigest()
     vendor_status = f"terminate {control.reason_code}, severity {control.incident_severity}"
+    # Read before anything is added (a query flushes what the session holds).
+    comments = _flags_as_comments(dbsession, attempt)
     review = dbsession.execute(
         select(Review).where(Review.attempt_code == attempt.attempt_code).with_for_update(of=Review)
     ).scalar_one_or_none()
@@ -57,20 +59,20 @@ def settle_terminate(dbsession, *, attempt, configuration, control, raw: dict, n
     if review is None:
         review = Review(attempt_code=attempt.attempt_code, attempt_id=attempt.id, exam_id=attempt.exam_id,
                         context_id=attempt.exam.context_id, backend=ACS_BACKEND, created_at=now)
-        dbsession.add(review)
     else:
         if not app_settings.allow_review_updates:
             raise Conflict("a review for this attempt is already stored and updates are turned off",
                            code="review_exists", details={"attempt_code": attempt.attempt_code})
         dbsession.add(snapshot(review, replaced_by="acs:terminate"))
         outcome = "updated"
-    review.comments[:] = _flags_as_comments(dbsession, attempt)
+    review.comments[:] = comments
     review.status = status.value
     review.vendor_status = vendor_status[:255]
     review.raw_payload = raw
     review.payload_digest = digest
     review.reviewer = None
     review.modified_at = now
+    dbsession.add(review)
     flush_or_retry(dbsession)
     dbsession.add(Event(kind=EventKind.review_received.value, attempt_id=attempt.id,
                         attempt_code=attempt.attempt_code, created_at=now,
