@@ -91,8 +91,7 @@ def _forget_tool_keys():
     """Each test starts without the process's cache of tool JWKS documents (a later test's JWKS
     server may get an earlier one's port, and so its URL)."""
     yield
-    tool_keys._jwks.clear()
-    tool_keys._refetches.clear()
+    tool_keys.forget()
 
 
 @pytest.fixture
