@@ -17,9 +17,11 @@ from pyramid.paster import get_appsettings
 from webtest import TestApp
 
 from proctorhub import main
+from proctorhub.crypto import build_encryptor
 from proctorhub.lti import tool_keys
 from proctorhub.migrations import upgrade_to_head
 from proctorhub.models import get_engine, get_session_factory, metadata
+from proctorhub.settings import parse_settings
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -62,6 +64,12 @@ def base_settings(db_url) -> dict:
     settings = dict(get_appsettings(str(ROOT / "testing.ini"), name="main"))
     settings["sqlalchemy.url"] = db_url
     return settings
+
+
+@pytest.fixture(scope="session")
+def encryptor(base_settings):
+    """The test deployment's encryptor (testing.ini's key), for rows the tests insert themselves."""
+    return build_encryptor(parse_settings(base_settings))
 
 
 @pytest.fixture(scope="session")
