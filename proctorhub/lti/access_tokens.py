@@ -61,7 +61,7 @@ def _verified_assertion(dbsession, assertion: str, settings) -> tuple[ToolConfig
     return configuration, claims
 
 
-def issue(dbsession, form, *, settings) -> dict:
+def issue(dbsession, form, *, settings, encryptor) -> dict:
     """The token response for the client-credentials ``form``, or an ``OAuthError``."""
     if form.get("grant_type") != "client_credentials":
         raise OAuthError("grant_type must be client_credentials", code="unsupported_grant_type")
@@ -82,7 +82,7 @@ def issue(dbsession, form, *, settings) -> dict:
         "iss": settings.issuer, "aud": platform_urls(settings.issuer)["assessment_control_url"],
         "sub": configuration.client_id, "scope": c.ACS_SCOPE, "iat": now,
         "exp": now + ACCESS_TOKEN_TTL_SECONDS, "jti": secrets.token_urlsafe(16),
-    })
+    }, encryptor=encryptor)
     return {"access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_SECONDS,
             "scope": c.ACS_SCOPE}
 

@@ -36,7 +36,8 @@ class UnsupportedMediaType(ProctorhubError):
 def issue_token(request):
     """Client credentials with a JWT assertion signed by the tool: an ACS access token.
     Refusals are RFC 6749 section 5.2 answers (``{"error", "error_description"}``)."""
-    answer = access_tokens.issue(request.dbsession, request.POST, settings=request.app_settings)
+    answer = access_tokens.issue(request.dbsession, request.POST, settings=request.app_settings,
+                                 encryptor=request.encryptor)
     request.response.headers["Cache-Control"] = "no-store"
     request.response.headers["Pragma"] = "no-cache"
     return answer

@@ -2,7 +2,7 @@
 reviewing through ACS and for custom launch parameters
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

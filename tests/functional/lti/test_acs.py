@@ -202,7 +202,7 @@ def test_actions_not_offered_are_403_and_the_claim_lists_exactly_the_offered(flo
     assert snapshot(dbsession) == before
 
 
-def test_a_token_for_another_tool_or_scope_is_401(flow, started, dbsession):
+def test_a_token_for_another_tool_or_scope_is_401(flow, started, dbsession, encryptor):
     other_tool = FakeTool()
     other = f.configuration(dbsession, public_key_pem=other_tool.public_pem(), acs_actions=["pause"])
     assertion = other_tool.client_assertion(other.client_id, f"{ISSUER}/lti/token")
@@ -211,9 +211,9 @@ def test_a_token_for_another_tool_or_scope_is_401(flow, started, dbsession):
                                            "client_assertion": assertion}).json["access_token"]
     now = int(time.time())
     unscoped = sign(dbsession, {"iss": ISSUER, "aud": f"{ISSUER}/lti/acs", "sub": flow.config.client_id,
-                                "scope": "openid", "iat": now, "exp": now + 60, "jti": "x"})
+                                "scope": "openid", "iat": now, "exp": now + 60, "jti": "x"}, encryptor=encryptor)
     elsewhere = sign(dbsession, {"iss": ISSUER, "aud": f"{ISSUER}/lti/token", "sub": flow.config.client_id,
-                                 "scope": c.ACS_SCOPE, "iat": now, "exp": now + 60, "jti": "y"})
+                                 "scope": c.ACS_SCOPE, "iat": now, "exp": now + 60, "jti": "y"}, encryptor=encryptor)
     dbsession.commit()
     before = snapshot(dbsession)
     assert _acs(flow, foreign, "pause", status=401)["error"]["details"]["check"] == "client"
@@ -241,10 +241,11 @@ def test_acs_access_tokens_are_not_looked_up_as_api_tokens(flow, started, app):
     assert api_token_queries == []
 
 
-def test_expired_access_token_names_the_failed_check(flow, started, dbsession):
+def test_expired_access_token_names_the_failed_check(flow, started, dbsession, encryptor):
     now = int(time.time())
     expired = sign(dbsession, {"iss": ISSUER, "aud": f"{ISSUER}/lti/acs", "sub": flow.config.client_id,
-                               "scope": c.ACS_SCOPE, "iat": now - 7200, "exp": now - 3600, "jti": "old"})
+                               "scope": c.ACS_SCOPE, "iat": now - 7200, "exp": now - 3600, "jti": "old"},
+                   encryptor=encryptor)
     dbsession.commit()
     before = snapshot(dbsession)
     refused = _acs(flow, expired, "pause", status=401)["error"]
