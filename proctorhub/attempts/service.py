@@ -9,7 +9,7 @@ import zope.sqlalchemy
 from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..errors import InvalidPayload, NotFound
+from ..errors import Conflict, InvalidPayload, NotFound
 from ..models import Attempt, AttemptStatus, Event, Exam, Launch, Review, SessionData, ToolConfiguration, utcnow
 from ..models.attempt import new_attempt_code
 from ..models.retry import flush_or_retry
@@ -91,6 +91,7 @@ def find_or_create_attempt(dbsession, backends, data: AttemptRequest) -> tuple[A
         if attempt.external_id is None and data.external_id:
             attempt.external_id = data.external_id
         return attempt, False
+    check_attempt_number_free(dbsession, exam.id, user["id"], data.attempt_number)
     attempt = Attempt(
         exam=exam,
         user_id=user["id"],
@@ -102,6 +103,20 @@ def find_or_create_attempt(dbsession, backends, data: AttemptRequest) -> tuple[A
     dbsession.add(attempt)
     flush_or_retry(dbsession)
     return attempt, True
+
+
+def check_attempt_number_free(dbsession, exam_id: int, user_id: str, attempt_number: int) -> None:
+    """After an archive (a reset), the learner's next attempt takes the next number: one already
+    used by an archived attempt is 409 ``attempt_number_used``, naming the next free number."""
+    same = select(Attempt.id).where(Attempt.exam_id == exam_id, Attempt.user_id == user_id,
+                                    Attempt.attempt_number == attempt_number, Attempt.archived_at.is_not(None))
+    if dbsession.execute(same.limit(1)).first() is None:
+        return
+    highest = dbsession.execute(select(func.max(Attempt.attempt_number)).where(
+        Attempt.exam_id == exam_id, Attempt.user_id == user_id)).scalar_one()
+    raise Conflict(f"attempt number {attempt_number} was used by an archived attempt; the next is {highest + 1}",
+                   code="attempt_number_used",
+                   details={"attempt_number": attempt_number, "next_attempt_number": highest + 1})
 
 
 def unknown_attempt(attempt_code: str) -> NotFound:

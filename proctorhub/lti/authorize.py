@@ -73,7 +73,7 @@ def _session_data_own_values(request, session_data: str) -> dict:
     the rows it belongs to)."""
     now = utcnow()
     return {"value_hash": digest(session_data), "created_at": now,
-            "expires_at": now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)}
+            "expires_at": now + dt.timedelta(seconds=request.app_settings.session_ttl_seconds)}
 
 
 def _spend_and_issue(request, launch, session_id: int, session_data: str | None) -> bool:

@@ -11,10 +11,9 @@ import colander
 import zope.sqlalchemy
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, exists, insert, select, update
 
 from ..api.attempts import AttemptTargetSchema, UserSchema, attempt_request
-from ..attempts.lifecycle import can_move
 from ..attempts.serialize import attempt_json
 from ..attempts.service import (
     AttemptRequest,
@@ -31,7 +30,7 @@ from .browser import bind_browser_session, cookie_hash
 from .claims import ROLE_NAMES
 from .errors import LtiError
 from .single_use import spend_then_move
-from .tables import attempt_t, config_t, exam_t, launch_t, session_t
+from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
 from .urls import platform_urls, with_query
 
 
@@ -55,6 +54,8 @@ class CreateLaunchSchema(AttemptTargetSchema):
     return_url = colander.SchemaNode(colander.String(), validator=colander.All(colander.Length(max=2048), http_url))
 
 
+archived_t = attempt_t.alias("archived")
+
 # Built once. The tool configuration, the exam at this resource link and the learner's live
 # attempt, in one statement (the exam and attempt LEFT JOINed, so a first launch still finds the tool).
 LAUNCH_TARGET_QUERY = (
@@ -64,6 +65,11 @@ LAUNCH_TARGET_QUERY = (
         exam_t.c.id.label("exam_id"), exam_t.c.configuration_id.label("exam_configuration_id"),
         exam_t.c.backend.label("exam_backend"), exam_t.c.time_limit_mins,
         attempt_t.c.id.label("attempt_id"),
+        # An archived attempt with this number: the general path refuses the number (409).
+        exists(select(archived_t.c.id).where(
+            archived_t.c.exam_id == exam_t.c.id, archived_t.c.user_id == bindparam("user_id"),
+            archived_t.c.attempt_number == bindparam("attempt_number"), archived_t.c.archived_at.is_not(None)),
+        ).label("number_archived"),
     )
     .select_from(config_t)
     .outerjoin(exam_t, and_(exam_t.c.context_id == bindparam("context_id"),
@@ -74,6 +80,16 @@ LAUNCH_TARGET_QUERY = (
     .where(config_t.c.id == bindparam("config_id"))
 )
 INSERT_LAUNCH = insert(launch_t)
+# An LtiStartProctoring launch may start these again: a crashed browser's learner comes back to an
+# attempt begun (ready_to_start), running (started) or paused, whose clock goes on as it was.
+RELAUNCHABLE = frozenset({AttemptStatus.created, AttemptStatus.ready_to_start, AttemptStatus.started,
+                          AttemptStatus.paused})
+# A relaunch spends what an earlier launch of the attempt issued and was never used.
+SPEND_EARLIER_SESSION_DATA = (
+    update(session_data_t)
+    .where(session_data_t.c.attempt_id == bindparam("relaunched_attempt_id"), session_data_t.c.used_at.is_(None))
+    .values(used_at=bindparam("spent_at", type_=session_data_t.c.used_at.type))
+)
 
 
 def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict):
@@ -93,6 +109,7 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
     if (row is None or not row.proctoring_enabled
             or not (row.oidc_login_url and row.launch_url and row.redirect_uris)
             or row.exam_id is None or row.exam_configuration_id != row.id or row.attempt_id is not None
+            or row.number_archived
             or (row.backend is not None and (row.backend not in request.backends or row.exam_backend is None))):
         return None
     launch = {**launch, "configuration_id": row.id}
@@ -144,7 +161,7 @@ def _find_or_create_for_launch(request, data: dict, target: AttemptRequest):
         raise Conflict("this exam is proctored through another tool configuration", code="configuration_mismatch",
                        details={"exam_configuration_id": attempt.exam.configuration_id})
     message_type = MessageType(data["message_type"])
-    if message_type == MessageType.start_proctoring and not can_move(attempt.status, AttemptStatus.ready_to_start):
+    if message_type == MessageType.start_proctoring and attempt.status not in RELAUNCHABLE:
         raise Conflict(f"the attempt is {attempt.status}; it cannot be started again", code="invalid_status_change",
                        details={"from": attempt.status, "to": AttemptStatus.ready_to_start.value})
     if message_type == MessageType.end_assessment and not attempt.end_assessment_return:
@@ -192,14 +209,22 @@ def enter_launch(request):
         id=launch.session_id, user_id=launch.session_user_id, expires_at=launch.session_expires_at)
     session_id, new_session = bind_browser_session(request, response, launch.user_id, current)
     move = None
+    relaunch = False
     if launch.message_type == MessageType.start_proctoring:
-        move = {"attempt_id": launch.attempt_id, "attempt_code": launch.attempt_code, "old": launch.attempt_status,
-                "started_at": launch.started_at, "new": AttemptStatus.ready_to_start, "reason": "launch"}
+        relaunch = launch.attempt_status != AttemptStatus.created
+        # A running or paused attempt stays as it is: its clock goes on (a crashed browser).
+        if launch.attempt_status in (AttemptStatus.created, AttemptStatus.ready_to_start):
+            move = {"attempt_id": launch.attempt_id, "attempt_code": launch.attempt_code,
+                    "old": launch.attempt_status, "started_at": launch.started_at,
+                    "new": AttemptStatus.ready_to_start, "reason": "launch"}
     bound = {"browser_session_id": session_id} if new_session is None else {}
     if not spend_then_move(request.dbsession, launch_t, launch.id, "entered_at", move=move,
                            new_row=new_session and (session_t, new_session, "browser_session_id"),
                            message_hint_hash=digest(hint), **bound):
         raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
+    if relaunch:
+        request.dbsession.connection().execute(SPEND_EARLIER_SESSION_DATA,
+                                               {"relaunched_attempt_id": launch.attempt_id, "spent_at": utcnow()})
     query = {
         "iss": request.app_settings.issuer,
         "login_hint": launch.user_id,

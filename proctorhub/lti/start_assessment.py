@@ -144,10 +144,13 @@ def start_assessment(request):
     move = {"attempt_id": issued.attempt_id, "attempt_code": issued.attempt_code, "old": issued.status,
             "started_at": issued.started_at, "new": AttemptStatus.started, "reason": "LtiStartAssessment",
             "also": outcome}
-    if not spend_then_move(request.dbsession, session_data_t, issued.session_data_id, "used_at", move=move):
+    running = issued.status in (AttemptStatus.started, AttemptStatus.paused)
+    if not spend_then_move(request.dbsession, session_data_t, issued.session_data_id, "used_at",
+                           move=None if running else move):
         raise LtiError("session_data was used already", code="session_data_used")
-    if issued.status == AttemptStatus.started:
-        # Started already (by another session_data of this attempt): only what this message says
+    if running:
+        # Started already (a relaunch after a crash): the status and the clock stay as they are
+        # (a paused attempt stays paused until the tool resumes it); only what this message says
         # changes, through the ORM, which writes nothing when it says the same.
         attempt = request.dbsession.get(Attempt, issued.attempt_id)
         for column, value in outcome.items():

@@ -68,6 +68,9 @@ class Attempt(Base):
     user_id: Mapped[str] = mapped_column(String(255))
     user_name: Mapped[str | None] = mapped_column(String(255))
     user_email: Mapped[str | None] = mapped_column(String(255))
+    # Sent to the tool as given_name/family_name when the LMS gave them.
+    user_given_name: Mapped[str | None] = mapped_column(String(255))
+    user_family_name: Mapped[str | None] = mapped_column(String(255))
     attempt_number: Mapped[int] = mapped_column(Integer)
     attempt_code: Mapped[str] = mapped_column(String(64), unique=True, default=new_attempt_code)
     external_id: Mapped[str | None] = mapped_column(String(255))

@@ -1,5 +1,5 @@
-"""The Assessment Control Service's ledger, the attempt's time ledger, and the tool settings for
-reviewing through ACS and for custom launch parameters
+"""The Assessment Control Service's ledger, the attempt's time ledger and the learner's given and
+family names, and the tool settings for reviewing through ACS and for custom launch parameters
 
 Revision ID: 0007
 Revises: 0008
@@ -22,6 +22,8 @@ def upgrade():
         batch_op.add_column(sa.Column("extra_time_seconds", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("paused_seconds", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("paused_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("user_given_name", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("user_family_name", sa.String(length=255), nullable=True))
     with op.batch_alter_table("tool_configuration") as batch_op:
         batch_op.add_column(sa.Column("acs_review", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("acs_severity_threshold", sa.Float(), nullable=False, server_default="0.25"))
@@ -58,5 +60,5 @@ def downgrade():
         for column in ("custom", "acs_submitted_reason_codes", "acs_severity_threshold", "acs_review"):
             batch_op.drop_column(column)
     with op.batch_alter_table("attempt") as batch_op:
-        for column in ("paused_at", "paused_seconds", "extra_time_seconds"):
+        for column in ("user_family_name", "user_given_name", "paused_at", "paused_seconds", "extra_time_seconds"):
             batch_op.drop_column(column)
