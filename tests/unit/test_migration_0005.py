@@ -1,5 +1,5 @@
-"""Migration 0005 (lms tenants) on a database populated at revision 0004: every row is kept, and
-everything that existed belongs to the lms `default`."""
+"""Migration 0005 (lms tenants) on a database populated at the revision before it: every row is kept,
+and everything that existed belongs to the lms `default`."""
 
 import datetime as dt
 import uuid
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from proctorhub.migrations import alembic_config
 from proctorhub.models import get_engine, metadata
@@ -45,6 +46,11 @@ def touched_by_0005(obj, name, type_, _reflected, _compare_to):
     return table in TOUCHED
 
 
+def before_0005(engine) -> str:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    return ScriptDirectory.from_config(config).get_revision("0005").down_revision
+
+
 def migrate(engine, revision: str, *, down: bool = False) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
@@ -56,7 +62,7 @@ def table(connection, name):
     return sa.Table(name, sa.MetaData(), autoload_with=connection)
 
 
-def populate_at_0004(engine) -> None:
+def populate_before_0005(engine) -> None:
     now = dt.datetime(2026, 11, 1, 12, 0)
     with engine.begin() as c:
         c.execute(table(c, "tool_configuration").insert(), [{
@@ -86,8 +92,8 @@ def populate_at_0004(engine) -> None:
 
 
 def test_0005_keeps_every_row_under_default(empty_engine):
-    migrate(empty_engine, "0004")
-    populate_at_0004(empty_engine)
+    migrate(empty_engine, before_0005(empty_engine))
+    populate_before_0005(empty_engine)
     migrate(empty_engine, "0005")
     with empty_engine.connect() as c:
         lmss = c.execute(sa.text("SELECT id, slug FROM lms")).all()
@@ -126,10 +132,10 @@ def test_0005_keeps_every_row_under_default(empty_engine):
 
 
 def test_0005_downgrades_back_to_context_ids(empty_engine):
-    migrate(empty_engine, "0004")
-    populate_at_0004(empty_engine)
+    migrate(empty_engine, before_0005(empty_engine))
+    populate_before_0005(empty_engine)
     migrate(empty_engine, "0005")
-    migrate(empty_engine, "0004", down=True)
+    migrate(empty_engine, before_0005(empty_engine), down=True)
     with empty_engine.connect() as c:
         assert "lms" not in sa.inspect(c).get_table_names()
         assert c.execute(sa.text("SELECT count(*) FROM attempt")).scalar_one() == 2

@@ -5,7 +5,7 @@ every attempt), every ``lms`` API token, and every reviewer course (a reviewer's
 become (default, context) pairs in ``staff_course``).
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0008
 """
 
 import datetime as dt
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 import proctorhub.models.meta
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
