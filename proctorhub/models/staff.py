@@ -33,10 +33,6 @@ class StaffUser(Base):
         back_populates="staff_user", cascade="all, delete-orphan",
         order_by="(StaffCourse.lms_id, StaffCourse.context_id)")
 
-    @property
-    def course_pairs(self) -> tuple[tuple[int, str], ...]:
-        return tuple((c.lms_id, c.context_id) for c in self.courses)
-
 
 class StaffCourse(Base):
     """One course a reviewer may see: a context id within one lms (the same id in another lms is
