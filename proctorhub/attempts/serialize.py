@@ -40,11 +40,19 @@ def review_json(review: Review | None) -> dict | None:
     return {**review_fields(review), "comments": [comment_json(c) for c in review.comments]}
 
 
+def attempt_time(attempt: Attempt, now=None) -> dict:
+    """The attempt's time ledger (DESIGN.md 5.1) read at ``now`` (the request's clock; default:
+    now): null where not known. See ``attempts.timing``."""
+    return time_fields(attempt, now)
+
+
 def attempt_json(attempt: Attempt, review: Review | None, *, now=None) -> dict:
     """``now`` is the moment the ``time`` fields are read at (the request's clock; default: now)."""
     exam = attempt.exam
     return {
         "attempt_code": attempt.attempt_code,
+        "lms": exam.lms.slug,
+        "backend": exam.backend,
         "status": attempt.status,
         "attempt_number": attempt.attempt_number,
         "exam_id": attempt.exam_id,
@@ -59,6 +67,6 @@ def attempt_json(attempt: Attempt, review: Review | None, *, now=None) -> dict:
         "archived": attempt.archived,
         "created_at": iso(attempt.created_at),
         "modified_at": iso(attempt.modified_at),
-        "time": time_fields(attempt, now),
+        "time": attempt_time(attempt, now),
         "review": review_json(review),
     }
