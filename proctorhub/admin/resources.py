@@ -1,6 +1,6 @@
 """The admin's resource tree (hybrid traversal under ``/admin``).
 
-``/admin/configurations/{id}``, ``/admin/exams/{id}``, ``/admin/attempts/{code}``,
+``/admin/configurations/{id}``, ``/admin/registrations/{id}``, ``/admin/exams/{id}``, ``/admin/attempts/{code}``,
 ``/admin/reviews/{id}``, ``/admin/backends/``. Each resource wraps one row or one collection,
 carries its ``__acl__``, and answers ``KeyError`` (404) for a malformed or unknown name.
 
@@ -15,7 +15,7 @@ from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from ..models import Attempt, Exam, Review, ToolConfiguration
+from ..models import Attempt, Exam, Registration, Review, ToolConfiguration
 from ..schemas import parse_row_id
 from ..security import Permission, course_principal, role_principal
 
@@ -92,6 +92,18 @@ class ConfigurationsResource(Collection):
     model = ToolConfiguration
 
 
+# -- LTI Dynamic Registrations (admins only) --------------------------------------------------------
+
+class RegistrationResource(Item):
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+
+
+class RegistrationsResource(Collection):
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+    item_factory = RegistrationResource
+    model = Registration
+
+
 # -- exams -------------------------------------------------------------------------------------------
 
 class ExamResource(Item):
@@ -152,6 +164,7 @@ class BackendsResource(Resource):
 
 AdminRoot.children = {
     "configurations": ConfigurationsResource,
+    "registrations": RegistrationsResource,
     "exams": ExamsResource,
     "attempts": AttemptsResource,
     "reviews": ReviewsResource,
