@@ -40,12 +40,12 @@ def sandbox_key(tmp_path_factory):
 
 
 @pytest.fixture
-def servers(base_settings, dbengine, dbsession, sandbox_key, tmp_path):
+def servers(base_settings, dbengine, dbsession, sandbox_key, tmp_path, encryptor):
     """proctorhub, the sandbox tool (started with no client_id) and an LMS page, on 127.0.0.1."""
     platform_app, tool_app = Deferred(), Deferred()
     with serve(platform_app) as platform, serve(tool_app) as tool, serve(_lms_page, threads=2) as lms:
         platform_app.app = main({}, **{**base_settings, "proctorhub.issuer": platform})
-        dbsession.add(new_key(KeyState.active))
+        dbsession.add(new_key(KeyState.active, encryptor))
         dbsession.commit()
         settings = ToolSettings(platform_url=platform, base_url=tool, review_secret=f.SECRETS["sandbox"],
                                 db_file=str(tmp_path / "sandbox.sqlite"))
