@@ -2,6 +2,8 @@
 
 Programs authenticate with ``Authorization: Bearer <token>`` (only the token's hash is stored).
 Staff in a browser authenticate with the signed session cookie (``staff_user_id`` in the session).
+The resource decides which of the two it takes: ``accepts_api_tokens`` and
+``accepts_session_cookie`` (both true unless the resource says otherwise), never the URL's path.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ from pyramid.interfaces import ISessionFactory
 from pyramid.request import RequestLocalCache
 from sqlalchemy import bindparam, select
 
-from ..models import ApiToken, StaffUser, digest
+from ..models import ApiToken, Lms, StaffCourse, StaffUser, digest
 from .permissions import course_principal, role_principal
 
 SESSION_KEY = "staff_user_id"
+
+
+def accepts_session_cookie(request) -> bool:
+    """Whether the staff session cookie may authenticate a request to this request's resource.
+    Before traversal has found one (no context yet), it may not."""
+    context = getattr(request, "context", None)
+    return context is not None and getattr(context, "accepts_session_cookie", True)
 
 
 @dataclass(frozen=True)
@@ -25,9 +34,13 @@ class Identity:
     id: int
     role: str
     name: str
-    courses: tuple[str, ...] = field(default_factory=tuple)
+    # The (lms id, context id) pairs of a reviewer's courses.
+    courses: tuple[tuple[int, str], ...] = field(default_factory=tuple)
     staff_user_id: int | None = None
     email: str | None = None
+    # An ``lms`` token's lms: every LMS API read and write is limited to it.
+    lms_id: int | None = None
+    lms_slug: str | None = None
 
     @property
     def userid(self) -> str:
@@ -36,14 +49,25 @@ class Identity:
 
 token_t = ApiToken.__table__
 staff_t = StaffUser.__table__
+lms_t = Lms.__table__
+course_t = StaffCourse.__table__
 
 # Every API call runs this: a prepared Core query of the few columns an Identity needs.
 TOKEN_QUERY = (
     select(token_t.c.id, token_t.c.role, token_t.c.name, staff_t.c.id.label("staff_user_id"), staff_t.c.email,
-           staff_t.c.courses)
-    .select_from(token_t.outerjoin(staff_t, token_t.c.staff_user_id == staff_t.c.id))
+           lms_t.c.id.label("lms_id"), lms_t.c.slug.label("lms_slug"))
+    .select_from(token_t.outerjoin(staff_t, token_t.c.staff_user_id == staff_t.c.id)
+                 .outerjoin(lms_t, token_t.c.lms_id == lms_t.c.id))
     .where(token_t.c.token_hash == bindparam("token_hash"), token_t.c.revoked_at.is_(None))
 )
+COURSES_QUERY = (select(course_t.c.lms_id, course_t.c.context_id)
+                 .where(course_t.c.staff_user_id == bindparam("staff_user_id"))
+                 .order_by(course_t.c.lms_id, course_t.c.context_id))
+
+
+def _courses(request, staff_user_id: int) -> tuple[tuple[int, str], ...]:
+    rows = request.dbsession.connection().execute(COURSES_QUERY, {"staff_user_id": staff_user_id})
+    return tuple((row.lms_id, row.context_id) for row in rows)
 
 
 def _token_identity(request, token: str) -> Identity | None:
@@ -56,9 +80,12 @@ def _token_identity(request, token: str) -> Identity | None:
         id=row.id,
         role=row.role,
         name=row.name,
-        courses=tuple(row.courses or ()) if row.staff_user_id else (),
+        # Only a token linked to a reviewer has courses: an LMS's call costs no second query.
+        courses=_courses(request, row.staff_user_id) if row.staff_user_id and row.role == "reviewer" else (),
         staff_user_id=row.staff_user_id,
         email=row.email,
+        lms_id=row.lms_id,
+        lms_slug=row.lms_slug,
     )
 
 
@@ -76,7 +103,7 @@ def _staff_identity(request) -> Identity | None:
         id=staff.id,
         role=staff.role,
         name=staff.name or staff.email,
-        courses=tuple(staff.courses or ()),
+        courses=_courses(request, staff.id) if staff.role == "reviewer" else (),
         staff_user_id=staff.id,
         email=staff.email,
     )
@@ -94,14 +121,17 @@ class SecurityPolicy:
 
     def _load_identity(self, request) -> Identity | None:
         authorization = request.authorization
+        context = getattr(request, "context", None)
         if authorization is not None:
-            if not getattr(getattr(request, "context", None), "accepts_api_tokens", True):
+            if not getattr(context, "accepts_api_tokens", True):
                 return None
             scheme, token = authorization.authtype, authorization.params
             if str(scheme).lower() != "bearer" or not isinstance(token, str) or not token.strip():
                 request.authentication_problem = "the Authorization header must read 'Bearer <token>'"
                 return None
             return _token_identity(request, token.strip())
+        if not accepts_session_cookie(request):
+            return None
         return _staff_identity(request)
 
     def authenticated_userid(self, request) -> str | None:
@@ -113,7 +143,7 @@ class SecurityPolicy:
         identity = request.identity
         if identity is not None:
             principals += [Authenticated, identity.userid, role_principal(identity.role)]
-            principals += [course_principal(c) for c in identity.courses]
+            principals += [course_principal(lms_id, context_id) for lms_id, context_id in identity.courses]
         return principals
 
     def permits(self, request, context, permission):

@@ -3,7 +3,7 @@ the tool's requested registration, a pending update and a URL of its own for Lti
 admin started, behind one-time tokens
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0005
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
