@@ -14,7 +14,7 @@ import time
 from sqlalchemy import select
 
 from ..errors import ProctorhubError, Unauthenticated
-from ..models import ToolConfiguration
+from ..models import ConfigurationStatus, ToolConfiguration
 from . import claims as c
 from .errors import LtiError
 from .keys import ACCESS_TOKEN_TTL_SECONDS, public_key, sign
@@ -75,7 +75,8 @@ def issue(dbsession, form, *, settings, encryptor) -> dict:
     except LtiError as exc:
         raise OAuthError(f"the client assertion is refused: {exc.message}", code="invalid_client",
                          status=401, details={"check": exc.code}) from None
-    if not configuration.proctoring_enabled or not configuration.acs_actions:
+    if (configuration.status != ConfigurationStatus.active or not configuration.proctoring_enabled
+            or not configuration.acs_actions):
         raise OAuthError("this tool is not offered the Assessment Control Service", code="unauthorized_client")
     now = int(time.time())
     access_token = sign(dbsession, {

@@ -11,6 +11,7 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config, view_config
 
 from ..errors import InvalidPayload, ProctorhubError, Unauthenticated
+from ..models import ConfigurationStatus
 from ..schemas import Identifier, StrictInt, drop_nulls, parse_json_object, validate
 from ..security import Permission
 from . import access_tokens
@@ -152,7 +153,7 @@ def assessment_control(request):
     client_id = access_tokens.bearer_client(request)
     control, raw = _control_request(request)
     configuration = configuration_for_client(request.dbsession, client_id)
-    if configuration is None:
+    if configuration is None or configuration.status != ConfigurationStatus.active:
         raise Unauthenticated("the access token's client is no longer registered", code="invalid_token",
                               details={"check": "client"})
     now = request.now
