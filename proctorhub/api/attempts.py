@@ -17,6 +17,8 @@ class UserSchema(colander.MappingSchema):
     name = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
     email = colander.SchemaNode(colander.String(), missing=colander.null,
                                 validator=colander.All(colander.Length(max=255), colander.Email()))
+    given_name = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
+    family_name = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
 
 
 class LinkSchema(colander.MappingSchema):

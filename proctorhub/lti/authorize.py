@@ -34,11 +34,12 @@ from .single_use import spend_row
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
 
 CONFIGURATION_COLUMNS = ("id", "name", "client_id", "deployment_id", "launch_url", "end_assessment_url",
-                         "redirect_uris", "proctoring_enabled", "acs_actions")
+                         "redirect_uris", "proctoring_enabled", "acs_actions", "custom")
 SESSION_COLUMNS = ("id", "user_id", "expires_at")
 LAUNCH_COLUMNS = ("id", "configuration_id", "browser_session_id", "authorized_at", "expires_at", "message_type",
-                  "user_id", "user_role", "attempt_id")
-ATTEMPT_COLUMNS = ("attempt_number", "user_name", "user_email")
+                  "user_id", "user_role", "attempt_id", "return_url")
+ATTEMPT_COLUMNS = ("attempt_number", "attempt_code", "status", "user_name", "user_email", "user_given_name",
+                   "user_family_name")
 EXAM_COLUMNS = ("context_id", "context_title", "resource_link_id", "resource_link_title", "name")
 
 
