@@ -3,7 +3,6 @@ of assessment, the Assessment Control Service, and the platform's keys."""
 
 from pyramid.authorization import Allow, Everyone
 
-from ..api import ApiRoot
 from ..security import Permission
 from .setup_values import tool_setup_values  # noqa: F401
 
@@ -32,9 +31,6 @@ class LtiServiceRoot(LtiRoot):
 
 
 def includeme(config):
-    config.add_route("api.launches", "/api/v1/launches", factory=ApiRoot)
-    config.add_route("api.end_assessment_return", "/api/v1/end-assessment-return", factory=ApiRoot)
-    config.add_route("api.attempt_submit", "/api/v1/attempts/{attempt_code}/submit", factory=ApiRoot)
     config.add_route("lti.launch", "/lti/launch/{token}", factory=LtiRoot)
     config.add_route("lti.authorize", "/lti/authorize", factory=LtiRoot)
     config.add_route("lti.start_assessment", "/lti/start-assessment", factory=LtiRoot)
