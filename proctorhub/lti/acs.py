@@ -10,14 +10,13 @@ import colander
 from pyramid.response import Response
 from pyramid.view import exception_view_config, view_config
 
-from ..errors import InvalidPayload, ProctorhubError, Unauthenticated
-from ..models import ConfigurationStatus
+from ..errors import InvalidPayload, ProctorhubError
 from ..schemas import Identifier, StrictInt, drop_nulls, parse_json_object, validate
 from ..security import Permission
 from . import access_tokens
 from .access_tokens import OAuthError
 from .acs_review import settle_terminate
-from .control import ACTIONS, ControlRequest, apply_control, configuration_for_client
+from .control import ACTIONS, ControlRequest, apply_control
 
 CONTROL_MEDIA_TYPE = "application/vnd.ims.lti-ap.v1.control+json"
 ACCEPTED_MEDIA_TYPES = (CONTROL_MEDIA_TYPE, "application/json")
@@ -152,17 +151,13 @@ def assessment_control(request):
     media_type = _answer_media_type(request)
     client_id = access_tokens.bearer_client(request)
     control, raw = _control_request(request)
-    configuration = configuration_for_client(request.dbsession, client_id)
-    if configuration is None or configuration.status != ConfigurationStatus.active:
-        raise Unauthenticated("the access token's client is no longer registered", code="invalid_token",
-                              details={"check": "client"})
     now = request.now
 
-    def on_terminate(attempt):
+    def on_terminate(attempt, configuration):
         settle_terminate(request.dbsession, attempt=attempt, configuration=configuration, control=control,
                          raw=raw, now=now, app_settings=request.app_settings)
 
-    result = apply_control(request.dbsession, configuration=configuration, request=control, raw=raw, now=now,
+    result = apply_control(request.dbsession, client_id=client_id, request=control, raw=raw, now=now,
                            on_terminate=on_terminate)
     response = Response(json_body={"status": result.status, "extra_time": result.extra_time},
                         content_type=media_type, charset=None)

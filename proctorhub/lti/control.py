@@ -13,7 +13,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..attempts import lifecycle
 from ..errors import Conflict, Forbidden, InvalidPayload, NotFound, Unauthenticated
@@ -22,6 +23,7 @@ from ..models import (
     Attempt,
     AttemptControl,
     AttemptStatus,
+    ConfigurationStatus,
     Event,
     EventKind,
     Exam,
@@ -75,50 +77,69 @@ def configuration_for_client(dbsession, client_id: str) -> ToolConfiguration | N
     ).scalar_one_or_none()
 
 
-def _find_attempt(dbsession, configuration: ToolConfiguration, request: ControlRequest) -> Attempt:
-    """The live attempt the request names at one of this tool's exams, locked for this
-    transaction (two controls of one attempt apply one after the other). Refusals: 401 when the
-    resource link is another tool's, 404 ``unknown_attempt`` naming what is missing."""
-    attempt = dbsession.execute(
-        select(Attempt).join(Exam, Attempt.exam_id == Exam.id).where(
-            Exam.configuration_id == configuration.id, Exam.resource_link_id == request.resource_link_id,
-            Attempt.user_id == request.user_sub, Attempt.attempt_number == request.attempt_number,
-            Attempt.archived_at.is_(None))
+def _replayed(request: ControlRequest, digest: str):
+    """Whether the attempt (of the enclosing query) applied this request already: any earlier one
+    when it names its moment (incident_time), else the last one applied (a pause, a resume and a
+    pause without incident times are three requests)."""
+    earlier = aliased(AttemptControl)
+    latest = (select(func.max(AttemptControl.id)).where(AttemptControl.attempt_id == Attempt.id)
+              .scalar_subquery())
+    match = [and_(earlier.id == latest, earlier.request_digest == digest)]
+    if request.incident_time is not None:
+        match.append(earlier.request_key == digest)
+    return exists().where(earlier.attempt_id == Attempt.id, or_(*match)).label("replayed")
+
+
+def _find_target(dbsession, client_id: str, request: ControlRequest, digest: str):
+    """One statement: the live attempt the request names at one of this tool's exams, locked for
+    this transaction (two controls of one attempt apply one after the other), with the tool's
+    configuration and whether the request is a replay; None when there is no such attempt."""
+    return dbsession.execute(
+        select(Attempt, ToolConfiguration, _replayed(request, digest))
+        .join(Exam, Attempt.exam_id == Exam.id)
+        .join(ToolConfiguration, Exam.configuration_id == ToolConfiguration.id)
+        .where(ToolConfiguration.client_id == client_id, Exam.resource_link_id == request.resource_link_id,
+               Attempt.user_id == request.user_sub, Attempt.attempt_number == request.attempt_number,
+               Attempt.archived_at.is_(None))
         .order_by(Attempt.id).limit(1).with_for_update(of=Attempt)
-    ).scalar_one_or_none()
-    if attempt is not None:
-        return attempt
-    # Only refusals get here: say which part of the request names nothing.
+    ).one_or_none()
+
+
+def _refusal(dbsession, client_id: str, request: ControlRequest) -> Exception:
+    """Why no attempt was found, in order: the token's tool (401), the action (403), then which
+    part of the request names nothing (404 ``unknown_attempt``)."""
+    configuration = configuration_for_client(dbsession, client_id)
+    if configuration is None or configuration.status != ConfigurationStatus.active:
+        return Unauthenticated("the access token's client is no longer registered", code="invalid_token",
+                               details={"check": "client"})
+    offered = _offered(configuration, request)
+    if offered is not None:
+        return offered
     exams = select(Exam.id).where(Exam.resource_link_id == request.resource_link_id)
     ours = exams.where(Exam.configuration_id == configuration.id)
     if dbsession.execute(ours.limit(1)).first() is None:
         if dbsession.execute(exams.limit(1)).first() is not None:
-            raise Unauthenticated("the access token was issued to another tool than this resource link's",
-                                  code="invalid_token", details={"check": "client"})
-        raise NotFound("no exam of this tool has this resource link", code="unknown_attempt",
-                       details={"missing": "resource_link"})
+            return Unauthenticated("the access token was issued to another tool than this resource link's",
+                                   code="invalid_token", details={"check": "client"})
+        return NotFound("no exam of this tool has this resource link", code="unknown_attempt",
+                        details={"missing": "resource_link"})
     users = select(Attempt.id).where(Attempt.exam_id.in_(ours), Attempt.user_id == request.user_sub,
                                      Attempt.archived_at.is_(None))
     if dbsession.execute(users.limit(1)).first() is None:
-        raise NotFound("this user has no attempt at this resource link", code="unknown_attempt",
-                       details={"missing": "user"})
-    raise NotFound("this user has no attempt with this attempt number here", code="unknown_attempt",
-                   details={"missing": "attempt_number"})
+        return NotFound("this user has no attempt at this resource link", code="unknown_attempt",
+                        details={"missing": "user"})
+    return NotFound("this user has no attempt with this attempt number here", code="unknown_attempt",
+                    details={"missing": "attempt_number"})
 
 
-def _is_replay(dbsession, attempt: Attempt, request: ControlRequest, digest: str) -> bool:
-    """The same request applied already: any earlier one when it names its moment
-    (incident_time), else the last one applied (a pause, resume, pause without incident times
-    are three requests)."""
-    latest = (select(func.max(AttemptControl.id)).where(AttemptControl.attempt_id == attempt.id)
-              .scalar_subquery())
-    match = [AttemptControl.id == latest]
-    if request.incident_time is not None:
-        match.append(AttemptControl.request_key == digest)
-    row = dbsession.execute(
-        select(AttemptControl.request_digest).where(AttemptControl.attempt_id == attempt.id, or_(*match))
-    ).scalars().all()
-    return digest in row
+def _offered(configuration: ToolConfiguration, request: ControlRequest) -> Exception | None:
+    if configuration.status != ConfigurationStatus.active:
+        return Unauthenticated("the access token's client is no longer registered", code="invalid_token",
+                               details={"check": "client"})
+    if request.action not in (configuration.acs_actions or []):
+        return Forbidden(f"the action {request.action!r} is not offered to this tool", code="unsupported_action",
+                         details={"offered": list(configuration.acs_actions or [])})
+    return None
 
 
 def _impossible(attempt: Attempt, action: str, message: str) -> Conflict:
@@ -169,26 +190,32 @@ def _apply(dbsession, attempt: Attempt, request: ControlRequest, now: dt.datetim
     return True  # flag: the ledger row is the incident
 
 
-def apply_control(dbsession, *, configuration: ToolConfiguration, request: ControlRequest, raw: dict,
-                  now: dt.datetime, on_terminate=None) -> ControlResult:
-    """Apply ``request`` for the tool ``configuration``; ``raw`` is the request body as sent
-    (kept in the ledger and its event). ``on_terminate(attempt)`` settles a terminate (default:
-    the attempt becomes ``terminated``)."""
-    if request.action not in (configuration.acs_actions or []):
-        raise Forbidden(f"the action {request.action!r} is not offered to this tool", code="unsupported_action",
-                        details={"offered": list(configuration.acs_actions or [])})
+def apply_control(dbsession, *, client_id: str, request: ControlRequest, raw: dict, now: dt.datetime,
+                  on_terminate=None) -> ControlResult:
+    """Apply ``request`` for the tool whose access token names ``client_id``; ``raw`` is the
+    request body as sent (kept in the ledger and its event). ``on_terminate(attempt,
+    configuration)`` settles a terminate (default: the attempt becomes ``terminated``)."""
     if request.action == "update" and request.extra_time is None:
         raise InvalidPayload("an update needs extra_time (whole minutes, the total granted)",
                              details={"fields": {"extra_time": "Required"}})
-    attempt = _find_attempt(dbsession, configuration, request)
     digest = request.digest()
-    if _is_replay(dbsession, attempt, request, digest):
+    found = _find_target(dbsession, client_id, request, digest)
+    if found is None:
+        raise _refusal(dbsession, client_id, request)
+    attempt, configuration, replayed = found
+    refused = _offered(configuration, request)
+    if refused is not None:
+        raise refused
+    if replayed:
         return ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, False)
     before = attempt.status
     if on_terminate is None:
-        def on_terminate(target):
+        def settle(target):
             lifecycle.move(dbsession, target, S.terminated, reason="ACS terminate", now=now)
-    changed = _apply(dbsession, attempt, request, now, on_terminate=on_terminate)
+    else:
+        def settle(target):
+            on_terminate(target, configuration)
+    changed = _apply(dbsession, attempt, request, now, on_terminate=settle)
     dbsession.add(AttemptControl(
         attempt_id=attempt.id, action=request.action, request_digest=digest,
         request_key=digest if request.incident_time is not None else None,
