@@ -17,9 +17,11 @@ from pyramid.paster import get_appsettings
 from webtest import TestApp
 
 from proctorhub import main
+from proctorhub.crypto import build_encryptor
 from proctorhub.lti import tool_keys
 from proctorhub.migrations import upgrade_to_head
 from proctorhub.models import get_engine, get_session_factory, metadata
+from proctorhub.settings import parse_settings
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -65,6 +67,12 @@ def base_settings(db_url) -> dict:
 
 
 @pytest.fixture(scope="session")
+def encryptor(base_settings):
+    """The test deployment's encryptor (testing.ini's key), for rows the tests insert themselves."""
+    return build_encryptor(parse_settings(base_settings))
+
+
+@pytest.fixture(scope="session")
 def dbengine(base_settings):
     engine = get_engine(base_settings)
     upgrade_to_head(engine)
@@ -91,8 +99,7 @@ def _forget_tool_keys():
     """Each test starts without the process's cache of tool JWKS documents (a later test's JWKS
     server may get an earlier one's port, and so its URL)."""
     yield
-    tool_keys._jwks.clear()
-    tool_keys._refetches.clear()
+    tool_keys.forget()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@
     proctorhub seed INI --reviews N
     proctorhub keys rotate INI
     proctorhub keys list INI
+    proctorhub keys reencrypt INI
 """
 
 from __future__ import annotations
