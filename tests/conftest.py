@@ -20,7 +20,7 @@ from proctorhub import main
 from proctorhub.crypto import build_encryptor
 from proctorhub.lti import tool_keys
 from proctorhub.migrations import upgrade_to_head
-from proctorhub.models import get_engine, get_session_factory, metadata
+from proctorhub.models import DEFAULT_SLUG, Lms, get_engine, get_session_factory, metadata, utcnow
 from proctorhub.settings import parse_settings
 
 HERE = Path(__file__).parent
@@ -92,6 +92,10 @@ def _empty_tables(request):
         for table in reversed(metadata.sorted_tables):
             if table.name in existing:
                 connection.execute(table.delete())
+        if "lms" in existing:
+            # As a freshly migrated database has it: the lms `default`.
+            connection.execute(Lms.__table__.insert().values(name="Default LMS", slug=DEFAULT_SLUG,
+                                                             created_at=utcnow()))
 
 
 @pytest.fixture(autouse=True)

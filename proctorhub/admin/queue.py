@@ -183,11 +183,19 @@ ROW_LOADING = (
 )
 
 
-def visible_courses(identity) -> tuple[str, ...] | None:
-    """``None`` for admins (every course), else the courses on the reviewer's account."""
+Courses = tuple[tuple[int, str], ...]
+
+
+def visible_courses(identity) -> Courses | None:
+    """``None`` for admins (every course), else the reviewer's courses: (lms id, context id) pairs."""
     if identity.role == "admin":
         return None
     return tuple(identity.courses)
+
+
+def exams_of_courses(courses: Courses):
+    """A condition on ``Exam``: the exam is in one of ``courses`` (its lms and context both match)."""
+    return tuple_(Exam.lms_id, Exam.context_id).in_(courses)
 
 
 def start_of_today(now: dt.datetime | None = None) -> dt.datetime:
@@ -222,8 +230,11 @@ def _selection(filters: QueueFilters, courses, search_condition, *, bucket: str 
     conditions = []
     if filters.course is not None:
         conditions.append(Review.context_id == filters.course)
-    elif courses is not None:
-        conditions.append(Review.context_id.in_(courses))
+    if courses is not None:
+        # The context ids narrow through ix_review_context_queue; the exams then keep only the
+        # reviewer's lms for each (the same context id in another lms is another course).
+        conditions.append(Review.context_id.in_({context for _, context in courses}))
+        conditions.append(Review.exam_id.in_(select(Exam.id).where(exams_of_courses(courses))))
     if filters.status is not None:
         conditions.append(Review.status == filters.status)
     if filters.exam is not None:
@@ -285,15 +296,20 @@ def capped_count(dbsession, conditions) -> int:
     return dbsession.execute(select(func.count()).select_from(inner)).scalar_one()
 
 
-def check_course(filters: QueueFilters, courses) -> None:
-    if filters.course is not None and courses is not None and filters.course not in courses:
+def narrow_courses(filters: QueueFilters, courses: Courses | None) -> Courses | None:
+    """A reviewer's courses, narrowed to the one the filter names; 403 if it is none of theirs."""
+    if filters.course is None or courses is None:
+        return courses
+    narrowed = tuple(pair for pair in courses if pair[1] == filters.course)
+    if not narrowed:
         raise Forbidden("this course is not one of yours", details={"course": filters.course})
+    return narrowed
 
 
-def queue_page(dbsession, filters: QueueFilters, courses: tuple[str, ...] | None, *,
+def queue_page(dbsession, filters: QueueFilters, courses: Courses | None, *,
                counts: bool = True) -> QueuePage:
     """One page of the queue; ``courses`` are the ones a reviewer is limited to (``None``: all)."""
-    check_course(filters, courses)
+    courses = narrow_courses(filters, courses)
     search, broad = _search(dbsession, filters.q) if filters.q else (None, False)
     conditions = _selection(filters, courses, search)
     backwards = filters.before is not None
@@ -328,6 +344,7 @@ def neighbour(dbsession, filters: QueueFilters, courses, review: Review, *, back
     With ``skip_claimed_by_others_of`` (a staff id), reviews someone else holds a live claim on
     are passed over: "Save and next" leads to work nobody else is doing.
     """
+    courses = narrow_courses(filters, courses)
     search, _ = _search(dbsession, filters.q) if filters.q else (None, False)
     conditions = _selection(filters, courses, search)
     if skip_claimed_by_others_of is not None:

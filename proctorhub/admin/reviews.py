@@ -27,6 +27,7 @@ from .queue import (
     SLA,
     SORTS,
     QueueFilters,
+    exams_of_courses,
     neighbour,
     parse_filters,
     queue_page,
@@ -94,12 +95,12 @@ def _filter_choices(request, courses, filters):
         course_choices = list(dbsession.execute(
             select(Exam.context_id).distinct().order_by(Exam.context_id).limit(MAX_EXAM_CHOICES)).scalars())
     else:
-        course_choices = sorted(courses)
+        course_choices = sorted({context for _, context in courses})
     exams = select(Exam.id, Exam.name, Exam.context_id).order_by(Exam.context_id, Exam.name, Exam.id)
     if filters.course is not None:
         exams = exams.where(Exam.context_id == filters.course)
-    elif courses is not None:
-        exams = exams.where(Exam.context_id.in_(courses))
+    if courses is not None:
+        exams = exams.where(exams_of_courses(courses))
     return {
         "courses": course_choices,
         "exams": dbsession.execute(exams.limit(MAX_EXAM_CHOICES)).all(),
