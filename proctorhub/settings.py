@@ -35,6 +35,7 @@ DEFAULTS = {
     "proctorhub.lti.jwks_timeout_seconds": "5",
     "proctorhub.lti.jwks_cache_seconds": "300",
     "proctorhub.lti.jwks_refetches_per_minute": "10",
+    "proctorhub.lti.registration_ttl_seconds": "3600",
     "proctorhub.session_secret": "",
     "proctorhub.secure_cookies": "false",
     "proctorhub.development_mode": "false",
@@ -62,6 +63,7 @@ class AppSettings:
     jwks_timeout_seconds: float = 5.0
     jwks_cache_seconds: int = 300
     jwks_refetches_per_minute: int = 10
+    registration_ttl_seconds: int = 3600
     session_secret: str = ""
     secure_cookies: bool = False
     # Explicit development mode: development defaults (encryption key, weak session secret) are
@@ -141,6 +143,7 @@ def parse_settings(raw: dict) -> AppSettings:
         jwks_timeout_seconds=_seconds(settings, "proctorhub.lti.jwks_timeout_seconds"),
         jwks_cache_seconds=_int(settings, "proctorhub.lti.jwks_cache_seconds"),
         jwks_refetches_per_minute=_int(settings, "proctorhub.lti.jwks_refetches_per_minute"),
+        registration_ttl_seconds=_int(settings, "proctorhub.lti.registration_ttl_seconds", minimum=1),
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
         development_mode=asbool(settings["proctorhub.development_mode"]),

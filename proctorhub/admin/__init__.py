@@ -6,7 +6,6 @@ by ``Accept``. Sign-in and sign-out have routes of their own, matched before the
 
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.security import NO_PERMISSION_REQUIRED
 
 from ..security import Permission
 from .forms import admin_url
@@ -20,7 +19,7 @@ def admin_index(context, request):
     """Where the admin's collections are."""
     names = ["reviews", "attempts", "exams", "backends"]
     if request.has_permission(Permission.manage_configurations, context):
-        names.insert(0, "configurations")
+        names[:0] = ["configurations", "registrations"]
     if request.has_permission(Permission.manage_lms, context):
         names.insert(0, "lms")
     return {"links": {name: admin_url(request, context[name]) for name in names}}
@@ -54,6 +53,4 @@ def includeme(config):
     # An anonymous browser refused by an ACL is sent here (errors.views.forbidden).
     config.registry.signin_route = "admin.signin"
     config.add_request_method(get_csrf_token, "csrf_token", reify=True)
-    # The pages' one stylesheet and one script (no inline styles or scripts: see the CSP).
-    config.add_static_view("static", "proctorhub:static", cache_max_age=3600, permission=NO_PERMISSION_REQUIRED)
     _add_template_helpers(config)

@@ -1,7 +1,7 @@
 """reviewer's workbench: claims, decision time, the encrypted video link, and the queue's indexes
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import proctorhub.models.meta
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
