@@ -39,6 +39,7 @@ DEFAULTS = {
     "proctorhub.session_secret": "",
     "proctorhub.secure_cookies": "false",
     "proctorhub.development_mode": "false",
+    "proctorhub.session_max_age_seconds": str(12 * 3600),
     "proctorhub.encryption_keys": "",
     "proctorhub.outbound.allow_private_addresses": "false",
 }
@@ -69,6 +70,8 @@ class AppSettings:
     # Explicit development mode: development defaults (encryption key, weak session secret) are
     # accepted only when this is on; a deployment nobody tuned refuses to start without real ones.
     development_mode: bool = False
+    # A staff session ends this long after its sign-in, however active (idle ones end sooner).
+    session_max_age_seconds: int = 12 * 3600
     encryption_keys: tuple[str, ...] = ()
     # Outbound requests may go to private, loopback and link-local addresses (development, tests).
     outbound_allow_private_addresses: bool = False
@@ -147,6 +150,7 @@ def parse_settings(raw: dict) -> AppSettings:
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
         development_mode=asbool(settings["proctorhub.development_mode"]),
+        session_max_age_seconds=_int(settings, "proctorhub.session_max_age_seconds", minimum=60),
         encryption_keys=tuple(key for key in str(settings["proctorhub.encryption_keys"]).replace(",", " ").split()),
         outbound_allow_private_addresses=asbool(settings["proctorhub.outbound.allow_private_addresses"]),
     )
