@@ -110,9 +110,12 @@ def test_review_flow_in_chromium(browser, live, testapp, dbsession):
     assert len(rows) == 3
     assert "second review" in rows[0].text
     # times are named UTC, and the viewer's local time is added where JavaScript runs
-    assert "UTC" in rows[0].text and browser.find_elements(By.CSS_SELECTOR, "time.utc + .time-local")
+    # (in the queue's compact rows, as the time's title)
+    assert "UTC" in rows[0].text
+    wait_for(browser, lambda driver: driver.find_elements(By.CSS_SELECTOR, 'time.utc[title^="Your time"]'))
 
     browser.find_element(By.CSS_SELECTOR, f'a.open[href*="/admin/reviews/{review.id}?"]').click()
+    wait_for(browser, lambda driver: driver.find_elements(By.CSS_SELECTOR, "time.utc + .time-local"))
     marks = browser.find_elements(By.CSS_SELECTOR, "svg.timeline rect.mark")
     assert len(marks) == 3
     assert {m.get_attribute("class") for m in marks} == {"mark violation", "mark suspicious"}
