@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, JSONType, UTCDateTime, utcnow
@@ -23,6 +23,9 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str | None] = mapped_column(String(255))
+    # An admin who asked for the email digest of reviews that need attention (reviewers get their
+    # courses' digest anyway).
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     role: Mapped[str] = mapped_column(String(16))
     # Context (course) ids a reviewer may see; admins see everything.
     courses: Mapped[list] = mapped_column(JSONType, default=list)
