@@ -47,6 +47,10 @@ def main(global_config, **settings):
         config.include(".reviews", route_prefix="/api/v1")
         # Staff admin (traversal under /admin).
         config.include(".admin")
+        # Webhook receivers of each lms, under /admin/lms/{slug}/webhooks/.
+        config.include(".webhooks")
+        # Webhook delivery, email digests and purging: a worker thread here if embedded (make serve).
+        config.include(".worker")
         config.scan()
     app = config.make_wsgi_app()
     _freeze_start_up_objects()

@@ -6,6 +6,7 @@
     proctorhub seed INI --reviews N
     proctorhub keys rotate INI
     proctorhub keys list INI
+    proctorhub worker INI [--once]
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import argparse
 import sys
 
 from ..settings import SettingsError
-from . import initdb, keys, seed, staff, tokens
+from . import initdb, keys, seed, staff, tokens, worker
 from .common import CommandError
 
-COMMAND_MODULES = [initdb, tokens, keys, staff, seed]
+COMMAND_MODULES = [initdb, tokens, keys, staff, seed, worker]
 
 
 def build_parser() -> argparse.ArgumentParser:
