@@ -12,6 +12,7 @@ from .audit import AuditEntry  # noqa: F401
 from .configuration import ToolConfiguration  # noqa: F401
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
+from .lms import DEFAULT_SLUG, Lms  # noqa: F401
 from .lti import (  # noqa: F401
     BrowserSession,
     KeyState,
@@ -25,7 +26,7 @@ from .meta import Base, digest, metadata, utcnow  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .signin import SigninThrottle  # noqa: F401
 from .sqlite_writers import queue_sqlite_writers
-from .staff import ApiToken, Role, StaffUser  # noqa: F401
+from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
 from .webhook import Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint, WorkerSchedule  # noqa: F401
 
 configure_mappers()
