@@ -72,8 +72,8 @@ def test_development_allows_http_to_loopback(testapp, admin):
 
 def test_unknown_lms_is_404(testapp, admin, dbsession):
     answer = testapp.post_json("/admin/lms/nope/webhooks/", {"url": HOOK}, headers=admin, status=404).json
-    assert answer["error"]["status"] == 404
-    testapp.get("/admin/lms/nope/webhooks/", headers=admin, status=404)
+    assert answer["error"]["code"] == "unknown_lms"
+    assert testapp.get("/admin/lms/nope/webhooks/", headers=admin, status=404).json["error"]["code"] == "unknown_lms"
     assert count(dbsession, WebhookEndpoint) == 0
 
 
