@@ -16,12 +16,18 @@ def configuration_json(request, configuration: ToolConfiguration, *, setup: bool
         "deployment_id": configuration.deployment_id,
         "oidc_login_url": configuration.oidc_login_url,
         "launch_url": configuration.launch_url,
+        "end_assessment_url": configuration.end_assessment_url,
         "redirect_uris": list(configuration.redirect_uris or []),
         "jwks_url": configuration.jwks_url,
         "public_key_pem": configuration.public_key_pem,
         "proctoring_enabled": configuration.proctoring_enabled,
         "acs_actions": list(configuration.acs_actions or []),
         "backend": configuration.backend,
+        "status": configuration.status,
+        # What the tool asked for when it registered itself (null for hand-made configurations),
+        # and a later registration waiting for approval.
+        "registration": configuration.registration,
+        "pending_update": configuration.pending_update,
         "created_at": iso(configuration.created_at),
         "modified_at": iso(configuration.modified_at),
     }

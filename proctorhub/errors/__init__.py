@@ -71,6 +71,11 @@ class PayloadTooLarge(ProctorhubError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(ProctorhubError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 def colander_details(invalid) -> dict:
     """Field-level messages from a ``colander.Invalid``, keyed by dotted path."""
     return {"fields": {key or "(body)": message for key, message in invalid.asdict().items()}}
