@@ -145,18 +145,34 @@ class Worker:
         return total
 
     def run(self, stop: threading.Event) -> None:
-        """Rounds until ``stop`` is set; a round in flight is finished first (its sends are recorded)."""
+        """Rounds until ``stop`` is set; a round in flight is finished first (its sends are recorded).
+
+        Besides the thread running whole rounds, ``lanes - 1`` threads only claim, send and record
+        deliveries, so that one lane's database work overlaps another's sends."""
         log.info("worker started")
+        lanes = [threading.Thread(target=self._delivery_lane, args=(stop,), name=f"proctorhub-lane-{n}", daemon=True)
+                 for n in range(1, self.settings.lanes)]
+        for lane in lanes:
+            lane.start()
+        self._loop(stop, self.run_once)
+        for lane in lanes:
+            lane.join()
+        log.info("worker stopped")
+
+    def _delivery_lane(self, stop: threading.Event) -> None:
+        self._loop(stop, self.deliver_due)
+
+    def _loop(self, stop: threading.Event, step) -> None:
         while not stop.is_set():
             try:
-                result = self.run_once()
+                result = step()
             except Exception:
                 log.exception("worker round failed; the next one starts in %s s", ERROR_PAUSE_SECONDS)
                 stop.wait(ERROR_PAUSE_SECONDS)
                 continue
-            if not result.busy:
+            busy = result.busy if isinstance(result, RoundResult) else bool(result[0])
+            if not busy:
                 stop.wait(self.settings.poll_seconds)
-        log.info("worker stopped")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

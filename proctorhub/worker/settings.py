@@ -21,6 +21,7 @@ DEFAULTS = {
     "proctorhub.worker.poll_seconds": "1",
     "proctorhub.worker.batch_size": "100",
     "proctorhub.worker.concurrency": "8",
+    "proctorhub.worker.lanes": "2",
     "proctorhub.webhooks.timeout_seconds": "10",
     "proctorhub.webhooks.retry_schedule": "5s 5m 30m 2h 5h 10h 10h",
     "proctorhub.webhooks.disable_after_hours": "72",
@@ -66,6 +67,7 @@ class WorkerSettings:
     poll_seconds: float
     batch_size: int
     concurrency: int
+    lanes: int
     timeout_seconds: float
     retry_schedule: tuple[dt.timedelta, ...]
     disable_after: dt.timedelta
@@ -111,6 +113,7 @@ def parse_worker_settings(raw: dict) -> WorkerSettings:
         poll_seconds=_seconds(settings, "proctorhub.worker.poll_seconds"),
         batch_size=_int(settings, "proctorhub.worker.batch_size", minimum=1),
         concurrency=_int(settings, "proctorhub.worker.concurrency", minimum=1),
+        lanes=_int(settings, "proctorhub.worker.lanes", minimum=1),
         timeout_seconds=_seconds(settings, "proctorhub.webhooks.timeout_seconds"),
         retry_schedule=parse_schedule(settings["proctorhub.webhooks.retry_schedule"]),
         disable_after=dt.timedelta(hours=_seconds(settings, "proctorhub.webhooks.disable_after_hours")),
