@@ -24,6 +24,7 @@ from ..models.webhook import Delivery, DeliveryStatus, WebhookEndpoint, new_webh
 
 # Any number: the key of the advisory lock that makes handing out a one-worker-at-a-time step.
 HAND_OUT_LOCK = 0x70726F63  # "proc"
+EVENT_TYPES = frozenset(kind.value for kind in EventKind)
 event_t = Event.__table__
 delivery_t = Delivery.__table__
 
@@ -80,8 +81,8 @@ def hand_out(session, *, now: dt.datetime, limit: int) -> int:
     wanted = []
     for event in events:
         attempt = attempts.get(event.attempt_id)
-        if attempt is None:
-            continue
+        if attempt is None or event.kind not in EVENT_TYPES:
+            continue  # only the types of the contract go out (older rows may carry other kinds)
         # A receiver gets what happened since it was made, never the lms's whole past.
         targets = [ep for ep in endpoints.get(attempt.exam.lms_id, ())
                    if ep.wants(event.kind) and ep.created_at <= event.created_at]

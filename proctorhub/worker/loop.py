@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 ERROR_PAUSE_SECONDS = 5.0
 # A claim outlives the longest its sends may take by this margin.
 LEASE_MARGIN = dt.timedelta(seconds=30)
+# Expired rows are purged this often (by each worker; the purge deletes in small batches).
+PURGE_EVERY = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -48,14 +50,15 @@ class RoundResult:
         return bool(self.handed_out or self.sent)
 
 
-def purge_expired(session, *, now: dt.datetime) -> int:
-    """The purge hook: expired rows go through ``proctorhub.retention`` (owned by the retention
-    work; the same function as ``proctorhub purge``). Until that module exists this does nothing."""
+def purge_expired(engine, app_settings, *, now: dt.datetime) -> int:
+    """The purge hook: expired rows go through ``proctorhub.retention.purge`` (the retention work owns
+    it; the same function as ``proctorhub purge``). Until that module exists this does nothing."""
     try:
         from .. import retention
     except ImportError:
         return 0
-    return retention.purge(session, now=now)
+    purged = retention.purge(engine, app_settings, now=now)
+    return sum(purged.values()) if isinstance(purged, dict) else int(purged or 0)
 
 
 class Worker:
@@ -121,9 +124,8 @@ class Worker:
         now = self.clock()
         if self.purge is None or (self._next_purge is not None and now < self._next_purge):
             return 0
-        self._next_purge = now + dt.timedelta(minutes=10)
-        with self.transaction() as session:
-            return self.purge(session, now=now) or 0
+        self._next_purge = now + PURGE_EVERY
+        return self.purge(self.session_factory.kw["bind"], self.app_settings, now=now)
 
     def run_once(self) -> RoundResult:
         result = RoundResult()
