@@ -10,7 +10,9 @@ specification's own example registration request, adapted to proctoring messages
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,6 +22,7 @@ from webtest import TestApp
 from proctorhub.models import AuditEntry, Registration, ToolConfiguration, digest, utcnow
 
 from .. import factories as f
+from ..live import serve
 from .registration_helpers import (
     ACS_SCOPE,
     SPEC_REQUEST,
@@ -390,3 +393,38 @@ def test_a_registration_for_an_unknown_configuration_is_404(testapp, dbsession, 
     error = start_registration(testapp, admin_token, configuration_id=999, status=404)["error"]
     assert error["code"] == "unknown_configuration"
     assert dbsession.execute(select(func.count()).select_from(Registration)).scalar_one() == 0
+
+
+def test_one_token_sent_by_several_requests_at_once_registers_once(app, dbsession, admin_token):
+    """The token is spent by a conditional update in the registering transaction: of eight
+    requests sent at the same moment, one registers and the others are 401."""
+    senders = 8
+    started = start_registration(TestApp(app), admin_token)
+    body = json.dumps(SPEC_REQUEST).encode()
+    headers = {"Authorization": f"Bearer {started['registration_token']}", "Content-Type": "application/json"}
+    barrier = threading.Barrier(senders)
+    statuses: list = [None] * senders
+
+    with serve(app, threads=senders) as url:
+        parts = urlsplit(url)
+
+        def send(index):
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+            connection.connect()
+            barrier.wait()
+            connection.request("POST", "/lti/register", body=body, headers=headers)
+            response = connection.getresponse()
+            statuses[index] = (response.status, json.loads(response.read()))
+            connection.close()
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+
+    assert sorted(status for status, _ in statuses) == [200] + [401] * (senders - 1)
+    assert {answer["error"]["code"] for status, answer in statuses if status == 401} == {"registration_token_used"}
+    (configuration,) = configurations(dbsession)
+    (client_id,) = [answer["client_id"] for status, answer in statuses if status == 200]
+    assert configuration.client_id == client_id
