@@ -4,7 +4,7 @@ Events already in the outbox stay undelivered (``event.delivered_at`` NULL): the
 them out, to the receivers created after them only, so none of the old ones is sent.
 
 Revision ID: 0006
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import proctorhub.models.meta
 
 revision = "0006"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

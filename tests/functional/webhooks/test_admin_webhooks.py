@@ -32,6 +32,12 @@ def test_create_answers_the_secret_once_and_stores_it_encrypted(testapp, admin, 
     listed = testapp.get("/admin/lms/default/webhooks/", headers=admin).json["webhooks"]
     assert "secret" not in shown and [w["id"] for w in listed] == [created["id"]]
     assert secret not in testapp.get("/admin/lms/default/webhooks/", headers=admin).text
+    # The lms's own page lists its receivers and links to them and to the deliveries.
+    lms_page = testapp.get("/admin/lms/default", headers=admin).json
+    assert [w["id"] for w in lms_page["webhooks"]] == [created["id"]]
+    assert lms_page["links"]["deliveries"].endswith("/admin/lms/default/deliveries/")
+    html = testapp.get("/admin/lms/default", headers={**admin, "Accept": "text/html"}).text
+    assert HOOK in html and secret not in html
 
 
 def test_events_default_to_all(testapp, admin):
