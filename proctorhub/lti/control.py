@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from .. import events
 from ..attempts import lifecycle
 from ..errors import Conflict, Forbidden, InvalidPayload, NotFound, Unauthenticated
 from ..models import (
@@ -24,7 +25,6 @@ from ..models import (
     AttemptControl,
     AttemptStatus,
     ConfigurationStatus,
-    Event,
     EventKind,
     Exam,
     ToolConfiguration,
@@ -224,9 +224,7 @@ def apply_control(dbsession, *, client_id: str, request: ControlRequest, raw: di
         status_before=before, status_after=attempt.status, request=raw, created_at=now,
     ))
     result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, changed)
-    dbsession.add(Event(kind=EventKind.attempt_control.value, attempt_id=attempt.id,
-                        attempt_code=attempt.attempt_code, created_at=now, payload=control_event_data(
-                            attempt, request, result)))
+    events.emit(dbsession, EventKind.attempt_control, attempt, control_event_data(attempt, request, result))
     return result
 
 

@@ -2,7 +2,7 @@
 family names, and the tool settings for reviewing through ACS and for custom launch parameters
 
 Revision ID: 0007
-Revises: 0010
+Revises: 0006
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007"
-down_revision = "0010"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
