@@ -35,11 +35,33 @@ DEFAULTS = {
     "proctorhub.lti.jwks_refetches_per_minute": "10",
     "proctorhub.session_secret": "",
     "proctorhub.secure_cookies": "false",
+    # Database time limits (PostgreSQL; SQLite keeps its own busy timeout). A database that is
+    # down or stalled costs a request at most about these, then a 503 database_unavailable.
+    "proctorhub.db.connect_timeout_seconds": "5",
+    "proctorhub.db.statement_timeout_seconds": "5",
+    "proctorhub.db.lock_timeout_seconds": "3",
+    "proctorhub.db.pool_timeout_seconds": "3",
+    "proctorhub.db.retry_after_seconds": "5",
+    # Check each pooled connection before use, so a database restarted while the service was
+    # idle costs no request.
+    "sqlalchemy.pool_pre_ping": "true",
 }
 
 
 class SettingsError(ValueError):
     """A setting is missing or cannot be read; start-up stops with this message."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """How long the database may take before a request gives up on it (seconds)."""
+
+    connect_timeout: float = 5.0
+    statement_timeout: float = 5.0
+    lock_timeout: float = 3.0
+    pool_timeout: float = 3.0
+    retry_after: int = 5
+    pool_pre_ping: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,7 @@ class AppSettings:
     jwks_refetches_per_minute: int = 10
     session_secret: str = ""
     secure_cookies: bool = False
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     def options_for(self, backend: str) -> dict[str, str]:
         return dict(self.backend_options.get(backend, {}))
@@ -101,6 +124,19 @@ def _seconds(settings: dict, key: str) -> float:
     return value
 
 
+def parse_database_settings(raw: dict) -> DatabaseSettings:
+    """The database time limits; ``models.get_engine`` reads them once per engine."""
+    settings = {**DEFAULTS, **raw}
+    return DatabaseSettings(
+        connect_timeout=_seconds(settings, "proctorhub.db.connect_timeout_seconds"),
+        statement_timeout=_seconds(settings, "proctorhub.db.statement_timeout_seconds"),
+        lock_timeout=_seconds(settings, "proctorhub.db.lock_timeout_seconds"),
+        pool_timeout=_seconds(settings, "proctorhub.db.pool_timeout_seconds"),
+        retry_after=_int(settings, "proctorhub.db.retry_after_seconds", minimum=1),
+        pool_pre_ping=asbool(settings["sqlalchemy.pool_pre_ping"]),
+    )
+
+
 def parse_settings(raw: dict) -> AppSettings:
     """Turn the ini's ``[app:main]`` strings (plus environment overrides) into ``AppSettings``."""
     settings = {**DEFAULTS, **_env_overrides(raw)}
@@ -130,6 +166,7 @@ def parse_settings(raw: dict) -> AppSettings:
         jwks_refetches_per_minute=_int(settings, "proctorhub.lti.jwks_refetches_per_minute"),
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
+        database=parse_database_settings(settings),
     )
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from ..lti.keys import ensure_platform_keys
 from ..migrations import current_revision, upgrade_to_head
-from .common import add_ini_argument, open_engine
+from ..models import get_engine
+from .common import add_ini_argument, load_settings
+
+# A migration may rewrite a large table: the request-sized statement and lock timeouts do not apply.
+MIGRATION_TIMEOUTS = {"proctorhub.db.statement_timeout_seconds": "3600", "proctorhub.db.lock_timeout_seconds": "600"}
 
 # Steps run after the schema is at head (e.g. making the first platform key); each takes
 # the engine and is idempotent.
@@ -23,7 +27,7 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    engine = open_engine(args.ini)
+    engine = get_engine({**load_settings(args.ini), **MIGRATION_TIMEOUTS})
     try:
         before = current_revision(engine)
         upgrade_to_head(engine)
