@@ -20,6 +20,10 @@ def main(global_config, **settings):
     with Configurator(settings=settings) as config:
         # Typed settings on the registry, read once; environment overrides for secrets.
         config.include(".settings")
+        # Secrets at rest (platform keys, vendor links) under keys from the environment.
+        config.include(".crypto")
+        # The one outbound HTTP fetcher (deadline, size cap, no redirects, global addresses only).
+        config.include(".outbound")
         # Server-rendered pages: the home page, error pages, the staff admin, LTI forms.
         config.include("pyramid_jinja2")
         config.add_jinja2_renderer(".jinja2")

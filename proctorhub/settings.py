@@ -6,6 +6,8 @@ registry (``request.app_settings``). Secrets may come from the environment so th
 
 - ``PROCTORHUB_DATABASE_URL`` overrides ``sqlalchemy.url``;
 - ``PROCTORHUB_SESSION_SECRET`` overrides ``proctorhub.session_secret``;
+- ``PROCTORHUB_ENCRYPTION_KEYS`` overrides ``proctorhub.encryption_keys`` (Fernet keys, comma- or
+  space-separated, newest first: see ``proctorhub.crypto``);
 - ``PROCTORHUB_BACKEND_<NAME>_<OPTION>`` overrides ``proctorhub.backend.<name>.<option>``
   (for example ``PROCTORHUB_BACKEND_SOFTWARESECURE_SECRET``).
 """
@@ -45,6 +47,9 @@ DEFAULTS = {
     # Check each pooled connection before use, so a database restarted while the service was
     # idle costs no request.
     "sqlalchemy.pool_pre_ping": "true",
+    "proctorhub.development_mode": "false",
+    "proctorhub.encryption_keys": "",
+    "proctorhub.outbound.allow_private_addresses": "false",
 }
 
 
@@ -82,6 +87,12 @@ class AppSettings:
     session_secret: str = ""
     secure_cookies: bool = False
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    # Explicit development mode: development defaults (encryption key, weak session secret) are
+    # accepted only when this is on; a deployment nobody tuned refuses to start without real ones.
+    development_mode: bool = False
+    encryption_keys: tuple[str, ...] = ()
+    # Outbound requests may go to private, loopback and link-local addresses (development, tests).
+    outbound_allow_private_addresses: bool = False
 
     def options_for(self, backend: str) -> dict[str, str]:
         return dict(self.backend_options.get(backend, {}))
@@ -93,6 +104,8 @@ def _env_overrides(settings: dict) -> dict:
         merged["sqlalchemy.url"] = os.environ["PROCTORHUB_DATABASE_URL"]
     if os.environ.get("PROCTORHUB_SESSION_SECRET"):
         merged["proctorhub.session_secret"] = os.environ["PROCTORHUB_SESSION_SECRET"]
+    if os.environ.get("PROCTORHUB_ENCRYPTION_KEYS"):
+        merged["proctorhub.encryption_keys"] = os.environ["PROCTORHUB_ENCRYPTION_KEYS"]
     for key, value in os.environ.items():
         if key.startswith("PROCTORHUB_BACKEND_") and value:
             name, _, option = key[len("PROCTORHUB_BACKEND_"):].lower().partition("_")
@@ -167,6 +180,9 @@ def parse_settings(raw: dict) -> AppSettings:
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
         database=parse_database_settings(settings),
+        development_mode=asbool(settings["proctorhub.development_mode"]),
+        encryption_keys=tuple(key for key in str(settings["proctorhub.encryption_keys"]).replace(",", " ").split()),
+        outbound_allow_private_addresses=asbool(settings["proctorhub.outbound.allow_private_addresses"]),
     )
 
 

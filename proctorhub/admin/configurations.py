@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..errors import Conflict
 from ..lti.setup_values import tool_setup_values
 from ..models import ToolConfiguration
+from ..outbound import OutboundRefused
 from ..schemas import StrictBool, http_url
 from ..security import Permission
 from . import audit
@@ -76,10 +77,18 @@ class ConfigurationSchema(colander.MappingSchema):
     def validator(self, node, value):
         if not value.get("jwks_url") and not value.get("public_key_pem"):
             raise colander.Invalid(node["jwks_url"], "give the tool's JWKS URL or its PEM public key")
+        if value.get("jwks_url"):
+            # proctorhub fetches this URL itself: refuse now what the fetch would refuse later.
+            try:
+                node.bindings["outbound"].check_url(value["jwks_url"])
+            except OutboundRefused:
+                raise colander.Invalid(node["jwks_url"], "must not name a private, loopback, link-local or other "
+                                                         "non-public address (or a host resolving to one)") from None
 
 
 def schema_for(request) -> ConfigurationSchema:
-    return ConfigurationSchema(colander.Mapping(unknown="raise")).bind(backends=request.backends.names())
+    return ConfigurationSchema(colander.Mapping(unknown="raise")).bind(backends=request.backends.names(),
+                                                                        outbound=request.outbound)
 
 
 def _current(configuration: ToolConfiguration) -> dict:
