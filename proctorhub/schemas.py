@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import colander
 
-from .errors import InvalidPayload, colander_details
+from .errors import InvalidPayload, UnsupportedMediaType, colander_details
 
 
 class Identifier(colander.String):
@@ -126,6 +126,19 @@ def _holds_unstorable(value) -> bool:
 
 # Only an escape can put either into a parsed string: look for them only when one is there at all.
 _UNSTORABLE_ESCAPES = (b"\\u0000", b"\\ud", b"\\uD")
+
+
+def json_request_body(request) -> dict:
+    """The request's JSON object body; 415 unless it is sent as ``application/json``.
+
+    A cross-site form can post any body as ``text/plain`` (or a form encoding) without a CORS
+    preflight; only a JSON media type needs one. So a JSON API refuses every other type."""
+    media_type = (request.content_type or "").lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "send the JSON body with Content-Type: application/json",
+            details={"expected": "application/json", "received": media_type or None})
+    return parse_json_object(request.body)
 
 
 def parse_json_object(body: bytes) -> dict:

@@ -7,7 +7,7 @@ import re
 import colander
 
 from ..errors import InvalidPayload
-from ..schemas import parse_json_object, validate
+from ..schemas import json_request_body, validate
 
 # A whole number typed into a form; anything else reaches the schema as text, which says what is wrong.
 FORM_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
@@ -21,7 +21,7 @@ def enabled_backend(node, kw):
 
 def json_body(request, schema) -> dict:
     """The JSON body validated by ``schema``: a failure is 400 ``invalid_payload`` with field details."""
-    return validate(schema, parse_json_object(request.body))
+    return validate(schema, json_request_body(request))
 
 
 def json_update(request, schema, row, fields) -> dict:
@@ -31,7 +31,7 @@ def json_update(request, schema, row, fields) -> dict:
     """
     current = {key: getattr(row, key) for key in fields}
     current = {key: colander.null if value is None else value for key, value in current.items()}
-    return validate(schema, {**current, **parse_json_object(request.body)})
+    return validate(schema, {**current, **json_request_body(request)})
 
 
 def _form_value(post, node):

@@ -13,6 +13,10 @@ class ApiRoot:
         (Allow, role_principal("admin"), ALL_PERMISSIONS),
     ]
 
+    # Programs only: a bearer token authenticates, the staff session cookie never does (a cookie is
+    # ambient, and these JSON endpoints carry no CSRF token).
+    accepts_session_cookie = False
+
     def __init__(self, request):
         self.request = request
 

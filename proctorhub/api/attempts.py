@@ -8,7 +8,7 @@ from pyramid.view import view_config
 
 from ..attempts.serialize import attempt_json
 from ..attempts.service import AttemptRequest, archive, find_or_create_attempt, get_attempt, review_of
-from ..schemas import Identifier, StrictBool, StrictInt, drop_nulls, parse_json_object, validate
+from ..schemas import Identifier, StrictBool, StrictInt, drop_nulls, json_request_body, validate
 from ..security import Permission
 
 
@@ -64,7 +64,7 @@ def attempt_request(data: dict) -> AttemptRequest:
 @view_config(route_name="api.attempts", request_method="POST", renderer="json", permission=Permission.lms)
 def create_attempt(request):
     """Find or create the learner's attempt: 201 when created, 200 when it already existed."""
-    data = validate(CreateAttemptSchema(), parse_json_object(request.body))
+    data = validate(CreateAttemptSchema(), json_request_body(request))
     attempt, created = find_or_create_attempt(request.dbsession, request.backends, request.lms.id,
                                               attempt_request(data))
     request.response.status_int = 201 if created else 200

@@ -126,16 +126,21 @@ class ReviewBackend(abc.ABC):
         """Unsigned callbacks are accepted only with the vendor record id check."""
         return self.allow_unsigned and not self.secret
 
-    def authenticate(self, headers: Mapping[str, str], body: bytes, *, now: float | None = None) -> None:
+    def authenticate(self, headers: Mapping[str, str], body: bytes, *, now: float | None = None) -> int | None:
         """Prove the callback came from the vendor; raise ``AuthenticationFailed`` if not.
 
         Default: ``X-Proctorhub-Signature: t=<unix seconds>,v1=<hex>``, an HMAC-SHA256 of
         ``"<t>." + body`` with the shared secret, within the signature window.
+
+        Returns the signature's timestamp (unix seconds) for a signed callback, ``None`` for an
+        unsigned one. With a timestamp, proctorhub accepts the same signed message once within
+        the window (a resend of the stored review's own body answers ``unchanged``), and refuses
+        an update signed before the review it would replace.
         """
         header = headers.get(SIGNATURE_HEADER)
         if not header:
             if self.requires_external_id:
-                return
+                return None
             raise MissingSignature(f"the callback has no {SIGNATURE_HEADER} header")
         if not self.secret:
             raise AuthenticationFailed(f"backend {self.name!r} has no secret to check signatures with")
@@ -157,6 +162,7 @@ class ReviewBackend(abc.ABC):
         # Compare every candidate in constant time (a vendor may send old and new during rotation).
         if not any(hmac.compare_digest(e, candidate) for e in expected for candidate in signatures):
             raise AuthenticationFailed("the signature does not match the body")
+        return timestamp
 
     def redact(self, payload: Mapping) -> dict:
         """The payload with :attr:`redacted_fields` replaced; the original is left untouched."""

@@ -82,6 +82,11 @@ class DatabaseUnavailable(ProctorhubError):
         self.retry_after = retry_after
 
 
+class UnsupportedMediaType(ProctorhubError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 def colander_details(invalid) -> dict:
     """Field-level messages from a ``colander.Invalid``, keyed by dotted path."""
     return {"fields": {key or "(body)": message for key, message in invalid.asdict().items()}}

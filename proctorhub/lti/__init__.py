@@ -16,6 +16,9 @@ class LtiRoot:
     # A Bearer token here is the ACS access token the platform issued, never an API token: the
     # security policy does not look it up among them.
     accepts_api_tokens = False
+    # Tools post here cross-site by design; the staff session cookie means nothing here, and
+    # these routes are protected by their own single-use tokens and nonces instead of CSRF.
+    accepts_session_cookie = False
 
     def __init__(self, request):
         self.request = request

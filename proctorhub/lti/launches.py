@@ -25,7 +25,7 @@ from ..attempts.service import (
 )
 from ..errors import Conflict, NotFound, PreconditionFailed
 from ..models import AttemptStatus, MessageType, digest, utcnow
-from ..schemas import StrictInt, http_url, parse_json_object, validate
+from ..schemas import StrictInt, http_url, json_request_body, validate
 from ..security import Permission
 from .browser import bind_browser_session, cookie_hash
 from .claims import ROLE_NAMES
@@ -111,7 +111,7 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
 @view_config(route_name="api.launches", request_method="POST", renderer="json", permission=Permission.lms)
 def create_launch(request):
     """Create a single-use launch for the learner's browser: 201 ``{launch_url, expires_at, attempt}``."""
-    data = validate(CreateLaunchSchema(), parse_json_object(request.body))
+    data = validate(CreateLaunchSchema(), json_request_body(request))
     target = attempt_request(data)
     token = secrets.token_urlsafe(32)
     now = utcnow()

@@ -48,6 +48,9 @@ class Review(Base):
     vendor_status: Mapped[str] = mapped_column(String(255))
     raw_payload: Mapped[dict] = mapped_column(JSONType)
     payload_digest: Mapped[str] = mapped_column(String(64))
+    # The vendor signature's timestamp of the callback stored last (None: unsigned): an update
+    # signed before it is refused, so an earlier callback resent cannot revert the review.
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     note: Mapped[str | None] = mapped_column(Text)
     queue_priority: Mapped[int] = mapped_column(SmallInteger, default=QueuePriority.other)

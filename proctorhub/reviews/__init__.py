@@ -12,6 +12,9 @@ class BackendResource:
     # Vendors are not users: each backend authenticates its own callbacks (by default an
     # HMAC signature), first thing in the view, before the body is read.
     __acl__ = [(Allow, Everyone, Permission.submit_review)]
+    # Nobody signs in here: no API token, no staff session (and so no CSRF token) counts.
+    accepts_api_tokens = False
+    accepts_session_cookie = False
 
     def __init__(self, request):
         name = request.matchdict["backend"]

@@ -7,6 +7,7 @@ takes a Core fast path (``new_review``); resends and updates go through the ORM.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -104,9 +105,19 @@ def decide(review_status: str, *, has_staff_reviewer: bool, attempt, passing_sta
 
 
 def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised: dict, redacted_payload: dict,
-                        digest: str, vendor_status: str, app_settings) -> StoredReview:
-    """Create or update the attempt's review from a vendor callback, then settle the attempt."""
+                        digest: str, vendor_status: str, app_settings, signed_at: dt.datetime | None = None,
+                        replayed: bool = False) -> StoredReview:
+    """Create or update the attempt's review from a vendor callback, then settle the attempt.
+
+    ``signed_at`` is the vendor signature's time (None if unsigned); ``replayed`` says the replay
+    ledger had this signed message already: then only a resend of the stored review is answered
+    (``unchanged``), anything else is refused."""
     reviewer = find_staff_by_email(dbsession, normalised.get("reviewed_by"))
+    if replayed:
+        return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
+                                    redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
+                                    reviewer=reviewer, app_settings=app_settings, signed_at=signed_at,
+                                    replayed=True)
     decided, moves = decide(normalised["status"], has_staff_reviewer=reviewer is not None, attempt=target,
                             passing_statuses=backend.passing_statuses, app_settings=app_settings)
     status_after = decided.value if moves else target.status
@@ -121,6 +132,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
         "vendor_status": vendor_status,
         "raw_payload": redacted_payload,
         "payload_digest": digest,
+        "signed_at": signed_at,
         "reviewer_id": reviewer.id if reviewer else None,
         "queue_priority": queue_priority(normalised["status"], status_after),
         "created_at": now,
@@ -146,7 +158,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     if review_id is None:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
                                     redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
-                                    reviewer=reviewer, app_settings=app_settings)
+                                    reviewer=reviewer, app_settings=app_settings, signed_at=signed_at)
     attempt = target.changed(**move) if move else target
     # Core statements are invisible to zope.sqlalchemy: say that this transaction wrote.
     zope.sqlalchemy.mark_changed(dbsession)
@@ -157,11 +169,14 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
 
 
 def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised, redacted_payload, digest,
-                         vendor_status, reviewer, app_settings) -> StoredReview:
+                         vendor_status, reviewer, app_settings, signed_at=None, replayed=False) -> StoredReview:
     """A review is stored already: refuse, keep it (identical resend), or update it with history."""
     review = dbsession.execute(
         select(Review).where(Review.attempt_code == target.attempt_code).with_for_update(of=Review)
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if review is None:  # only after a replayed message: the review it made is gone
+        raise Conflict("this signed callback was received before", code="replayed_signature",
+                       details={"attempt_code": target.attempt_code})
     attempt = review.attempt
     if not app_settings.allow_review_updates:
         raise Conflict(
@@ -179,12 +194,21 @@ def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised
         )
     if review.payload_digest == digest:
         return StoredReview(review, attempt, "unchanged")
+    if replayed:
+        raise Conflict("this signed callback was received before; sign each callback afresh",
+                       code="replayed_signature", details={"attempt_code": target.attempt_code})
+    if signed_at is not None and review.signed_at is not None and signed_at < review.signed_at:
+        raise Conflict("this review was signed before the review stored for the attempt",
+                       code="stale_review",
+                       details={"attempt_code": target.attempt_code, "signed_at": signed_at.isoformat(),
+                                "stored_signed_at": review.signed_at.isoformat()})
     dbsession.add(snapshot(review, replaced_by=f"vendor:{backend.name}"))
     review.comments[:] = [ReviewComment(**c) for c in _comment_values(normalised)]
     review.status = normalised["status"]
     review.vendor_status = vendor_status
     review.raw_payload = redacted_payload
     review.payload_digest = digest
+    review.signed_at = signed_at
     review.reviewer = reviewer
     review.note = None
     flush_or_retry(dbsession)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import colander
 from pyramid.view import view_config
 
@@ -11,6 +13,7 @@ from ..backends.schema import REVIEW_STATUSES, NormalisedReviewSchema
 from ..errors import Conflict, InvalidPayload, PreconditionFailed, colander_details
 from ..schemas import parse_json_object
 from ..security import Permission
+from .replay import remember_signed_message
 from .service import payload_digest, store_vendor_review
 from .target import load_review_target
 
@@ -55,7 +58,12 @@ def review_callback(context, request):
     """Authenticate, normalise, store the review and its comments, and settle the attempt."""
     backend = context.backend
     body = request.body
-    backend.authenticate(request.headers, body)
+    signed_at = backend.authenticate(request.headers, body)
+    replayed = False
+    if signed_at is not None:
+        replayed = not remember_signed_message(request.dbsession, backend=backend.name, timestamp=signed_at,
+                                               body=body, window_seconds=backend.signature_window_seconds)
+        signed_at = dt.datetime.fromtimestamp(signed_at, dt.UTC)
     payload = parse_json_object(body)
     attempt_code = backend.attempt_code(payload)
     normalised = normalise(backend, payload)
@@ -84,6 +92,8 @@ def review_callback(context, request):
         digest=payload_digest(body),
         vendor_status=backend.vendor_status(payload),
         app_settings=request.app_settings,
+        signed_at=signed_at,
+        replayed=replayed,
     )
     answer = review_json(stored.review)
     answer["outcome"] = stored.outcome

@@ -2,6 +2,8 @@
 
 Programs authenticate with ``Authorization: Bearer <token>`` (only the token's hash is stored).
 Staff in a browser authenticate with the signed session cookie (``staff_user_id`` in the session).
+The resource decides which of the two it takes: ``accepts_api_tokens`` and
+``accepts_session_cookie`` (both true unless the resource says otherwise), never the URL's path.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from ..models import ApiToken, Lms, StaffCourse, StaffUser, digest
 from .permissions import course_principal, role_principal
 
 SESSION_KEY = "staff_user_id"
+
+
+def accepts_session_cookie(request) -> bool:
+    """Whether the staff session cookie may authenticate a request to this request's resource.
+    Before traversal has found one (no context yet), it may not."""
+    context = getattr(request, "context", None)
+    return context is not None and getattr(context, "accepts_session_cookie", True)
 
 
 @dataclass(frozen=True)
@@ -112,14 +121,17 @@ class SecurityPolicy:
 
     def _load_identity(self, request) -> Identity | None:
         authorization = request.authorization
+        context = getattr(request, "context", None)
         if authorization is not None:
-            if not getattr(getattr(request, "context", None), "accepts_api_tokens", True):
+            if not getattr(context, "accepts_api_tokens", True):
                 return None
             scheme, token = authorization.authtype, authorization.params
             if str(scheme).lower() != "bearer" or not isinstance(token, str) or not token.strip():
                 request.authentication_problem = "the Authorization header must read 'Bearer <token>'"
                 return None
             return _token_identity(request, token.strip())
+        if not accepts_session_cookie(request):
+            return None
         return _staff_identity(request)
 
     def authenticated_userid(self, request) -> str | None:

@@ -11,27 +11,24 @@ from __future__ import annotations
 from pyramid.session import SignedCookieSessionFactory
 
 from ..settings import SettingsError
+from .policy import accepts_session_cookie
 
 COOKIE_NAME = "proctorhub_session"
 # Idle staff sessions end after eight hours (a working day); active ones are re-signed every 10 minutes.
 SESSION_TIMEOUT_SECONDS = 8 * 3600
 REISSUE_SECONDS = 600
 
-# Requests under these prefixes are never authenticated by the session cookie: the LMS API and
-# vendor callbacks use bearer tokens or signatures, and the LTI endpoints receive cross-site form
-# posts from tools by design (they are protected by their own single-use tokens and nonces).
-CSRF_EXEMPT_PREFIXES = ("/api/", "/lti/", "/.well-known/")
-
-
 def csrf_applies(request) -> bool:
     """Whether Pyramid checks the CSRF token on this (unsafe-method) request.
 
     CSRF is an attack on ambient credentials. A request carrying an ``Authorization`` header
-    authenticates with it and never with the cookie, so it needs no token.
+    authenticates with it and never with the cookie, so it needs no token; neither does a
+    request to a resource that never takes the session cookie (``accepts_session_cookie``:
+    the LMS API, vendor callbacks, the LTI endpoints).
     """
     if request.authorization is not None:
         return False
-    return not request.path.startswith(CSRF_EXEMPT_PREFIXES)
+    return accepts_session_cookie(request)
 
 
 def includeme(config):

@@ -1,4 +1,4 @@
-"""Platform private keys are stored encrypted (lti_platform_key.private_key_encrypted)
+"""Platform private keys are stored encrypted (lti_platform_key.private_key_encrypted); review.signed_at
 
 Revision ID: 0008
 Revises: 0004
@@ -10,6 +10,8 @@ holds keys is not migrated.
 
 import sqlalchemy as sa
 from alembic import op
+
+from proctorhub.models.meta import UTCDateTime
 
 revision = "0008"
 down_revision = "0004"
@@ -28,6 +30,9 @@ def _encryptor():
 
 
 def upgrade():
+    # The vendor signature's time of the stored review: older updates are refused (replays).
+    with op.batch_alter_table("review") as batch_op:
+        batch_op.add_column(sa.Column("signed_at", UTCDateTime(), nullable=True))
     with op.batch_alter_table("lti_platform_key") as batch_op:
         batch_op.alter_column("private_key_pem", new_column_name="private_key_encrypted",
                               existing_type=sa.Text(), existing_nullable=False)
@@ -52,3 +57,5 @@ def downgrade():
     with op.batch_alter_table("lti_platform_key") as batch_op:
         batch_op.alter_column("private_key_encrypted", new_column_name="private_key_pem",
                               existing_type=sa.Text(), existing_nullable=False)
+    with op.batch_alter_table("review") as batch_op:
+        batch_op.drop_column("signed_at")
