@@ -35,6 +35,8 @@ def main(global_config, **settings):
         config.include(".security")
         # Exception views (the one error shape) and the body-size limit.
         config.include(".errors")
+        # /healthz, /readyz, /metrics, the access log with request ids (outermost tween).
+        config.include(".operations")
         # Vendor plugins, loaded through stevedore; a broken one stops start-up here.
         config.include(".backends")
         # LTI 1.3 platform (launches, authorization, start/end assessment, ACS, JWKS): all state in the DB.

@@ -44,6 +44,8 @@ DEFAULTS = {
     "proctorhub.db.lock_timeout_seconds": "3",
     "proctorhub.db.pool_timeout_seconds": "3",
     "proctorhub.db.retry_after_seconds": "5",
+    # GET /readyz gives the database this long to answer before it says 503.
+    "proctorhub.readyz_timeout_seconds": "2",
     # Check each pooled connection before use, so a database restarted while the service was
     # idle costs no request.
     "sqlalchemy.pool_pre_ping": "true",
@@ -87,6 +89,7 @@ class AppSettings:
     session_secret: str = ""
     secure_cookies: bool = False
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    readyz_timeout_seconds: float = 2.0
     # Explicit development mode: development defaults (encryption key, weak session secret) are
     # accepted only when this is on; a deployment nobody tuned refuses to start without real ones.
     development_mode: bool = False
@@ -180,6 +183,7 @@ def parse_settings(raw: dict) -> AppSettings:
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
         database=parse_database_settings(settings),
+        readyz_timeout_seconds=_seconds(settings, "proctorhub.readyz_timeout_seconds"),
         development_mode=asbool(settings["proctorhub.development_mode"]),
         encryption_keys=tuple(key for key in str(settings["proctorhub.encryption_keys"]).replace(",", " ").split()),
         outbound_allow_private_addresses=asbool(settings["proctorhub.outbound.allow_private_addresses"]),
