@@ -28,6 +28,7 @@ from pyramid.paster import get_appsettings
 from proctorhub.cli.initdb import AFTER_MIGRATE
 from proctorhub.migrations import upgrade_to_head
 from proctorhub.models import get_engine
+from proctorhub.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTING_INI = ROOT / "testing.ini"
@@ -80,10 +81,12 @@ def fresh_database(kind: str, workdir: Path | None = None) -> Iterator[Database]
         upgrade_to_head(engine)
         # Whatever `proctorhub initdb` does after migrating (e.g. the first platform key); its
         # messages would only interleave with the report.
+        database = Database(kind=kind, url=url, engine=engine)
+        typed = parse_settings(app_settings(database))  # the served app's (testing.ini's) encryption keys
         with contextlib.redirect_stdout(io.StringIO()):
             for step in AFTER_MIGRATE:
-                step(engine)
-        yield Database(kind=kind, url=url, engine=engine)
+                step(engine, typed)
+        yield database
 
 
 def app_settings(database: Database, ini: Path = TESTING_INI, **overrides: str) -> dict:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from proctorhub.cli.tokens import create_token
-from proctorhub.models import Attempt, Exam, ToolConfiguration
+from proctorhub.models import DEFAULT_SLUG, Attempt, Exam, Lms, ToolConfiguration
 from tests.lti_tool import AP, FakeTool, path_of
 
 from .harness import (
@@ -121,8 +121,10 @@ def arrange(database: Database, tool: FakeTool) -> tuple[str, int]:
                                    acs_actions=["pause", "resume", "terminate", "update", "flag"])
         # The exam exists before learners launch, as in a course (and 8 first launches do not race
         # to create it: that race is retried, and its warnings would only clutter the report).
-        session.add(Exam(context_id="course-bench", context_title="Bench course", resource_link_id="bench-exam",
-                         resource_link_title="Bench exam", name="Bench exam", configuration=config))
+        lms = session.execute(sa.select(Lms).where(Lms.slug == DEFAULT_SLUG)).scalar_one()
+        session.add(Exam(lms=lms, context_id="course-bench", context_title="Bench course",
+                         resource_link_id="bench-exam", resource_link_title="Bench exam", name="Bench exam",
+                         configuration=config))
         session.add(config)
         token = create_token(session, "lms", "bench LMS")
         session.commit()

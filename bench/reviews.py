@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from proctorhub.backends import SIGNATURE_HEADER, sign
-from proctorhub.models import Attempt, AttemptStatus, Event, Exam, Review, ReviewComment
+from proctorhub.models import DEFAULT_SLUG, Attempt, AttemptStatus, Event, Exam, Lms, Review, ReviewComment
 from proctorhub.models.attempt import new_attempt_code
 from tests.factories import softwaresecure_payload
 
@@ -51,8 +51,9 @@ TARGET_P99_MS = 50.0
 def create_attempts(database: Database, count: int) -> list[tuple[str, str]]:
     """``count`` submitted attempts on one proctored exam: their (attempt code, vendor record id)."""
     with Session(database.engine) as session:
-        exam = Exam(context_id="course-v1:Bench+B1+2026", resource_link_id="bench-final", name="Bench final",
-                    is_proctored=True, is_practice=False, backend=BACKEND)
+        lms = session.execute(sa.select(Lms).where(Lms.slug == DEFAULT_SLUG)).scalar_one()
+        exam = Exam(lms=lms, context_id="course-v1:Bench+B1+2026", resource_link_id="bench-final",
+                    name="Bench final", is_proctored=True, is_practice=False, backend=BACKEND)
         session.add(exam)
         session.flush()
         attempts = [(new_attempt_code(), f"SSI-BENCH-{i:06d}") for i in range(count)]

@@ -33,6 +33,8 @@ def main(global_config, **settings):
         config.include(".models")
         # Bearer API tokens and staff sessions; ACLs on resources decide.
         config.include(".security")
+        # Lmss as tenants: request.lms, the boundary of every LMS API call.
+        config.include(".lms")
         # Exception views (the one error shape) and the body-size limit.
         config.include(".errors")
         # /healthz, /readyz, /metrics, the access log with request ids (outermost tween).

@@ -18,6 +18,10 @@ API::
     encryptor.decrypt_text(token)                 # "secret text"; DecryptionError if no key fits
     encryptor.rotate(token)                       # the same secret under the newest key
     encryptor.is_encrypted(value)                 # whether a stored value looks like a token
+
+A column that holds tokens is registered with ``register_encrypted_column(Model.__table__.c.x)``
+next to its model; ``proctorhub keys reencrypt INI`` (``reencrypt_all``) then moves every value
+of every registered column to the newest key.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import base64
 import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select, update
 
 from .settings import SettingsError
 
@@ -88,6 +93,33 @@ class Encryptor:
     def is_encrypted(value) -> bool:
         return isinstance(value, str | bytes) and (
             value.startswith(TOKEN_PREFIX) if isinstance(value, str) else value.startswith(TOKEN_PREFIX.encode()))
+
+
+ENCRYPTED_COLUMNS: list = []  # sqlalchemy Columns whose values are Encryptor tokens (or NULL)
+
+
+def register_encrypted_column(column):
+    """Declare that ``column`` (of a table with a one-column primary key) holds tokens."""
+    if column not in ENCRYPTED_COLUMNS:
+        ENCRYPTED_COLUMNS.append(column)
+    return column
+
+
+def reencrypt_all(dbsession, encryptor: Encryptor) -> dict[str, int]:
+    """Re-encrypt every registered column's values that the newest key did not encrypt; answers
+    how many values changed per ``table.column``. DecryptionError if a value opens with no key."""
+    changed = {}
+    for column in ENCRYPTED_COLUMNS:
+        table = column.table
+        (primary,) = table.primary_key.columns
+        count = 0
+        rows = dbsession.execute(select(primary, column).where(column.is_not(None))).all()
+        for key, value in rows:
+            if not encryptor.is_current(value):
+                dbsession.execute(update(table).where(primary == key).values({column.name: encryptor.rotate(value)}))
+                count += 1
+        changed[f"{table.name}.{column.name}"] = count
+    return changed
 
 
 def build_encryptor(app_settings) -> Encryptor:

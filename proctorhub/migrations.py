@@ -15,12 +15,14 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade_to_head(engine) -> None:
-    """Create or migrate the schema to the newest revision; a no-op when already there."""
+def upgrade_to_head(engine, encryptor=None, revision: str = "head") -> None:
+    """Create or migrate the schema to the newest revision; a no-op when already there.
+    ``encryptor`` (``proctorhub.crypto``) is for migrations that encrypt stored secrets."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        config.attributes["encryptor"] = encryptor
+        command.upgrade(config, revision)
 
 
 def current_revision(engine) -> str | None:

@@ -17,9 +17,11 @@ from pyramid.paster import get_appsettings
 from webtest import TestApp
 
 from proctorhub import main
+from proctorhub.crypto import build_encryptor
 from proctorhub.lti import tool_keys
 from proctorhub.migrations import upgrade_to_head
-from proctorhub.models import get_engine, get_session_factory, metadata
+from proctorhub.models import DEFAULT_SLUG, Lms, get_engine, get_session_factory, metadata, utcnow
+from proctorhub.settings import parse_settings
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -75,6 +77,12 @@ def base_settings(db_url) -> dict:
 
 
 @pytest.fixture(scope="session")
+def encryptor(base_settings):
+    """The test deployment's encryptor (testing.ini's key), for rows the tests insert themselves."""
+    return build_encryptor(parse_settings(base_settings))
+
+
+@pytest.fixture(scope="session")
 def dbengine(base_settings):
     engine = get_engine(base_settings)
     upgrade_to_head(engine)
@@ -94,6 +102,10 @@ def _empty_tables(request):
         for table in reversed(metadata.sorted_tables):
             if table.name in existing:
                 connection.execute(table.delete())
+        if "lms" in existing:
+            # As a freshly migrated database has it: the lms `default`.
+            connection.execute(Lms.__table__.insert().values(name="Default LMS", slug=DEFAULT_SLUG,
+                                                             created_at=utcnow()))
 
 
 @pytest.fixture(autouse=True)
@@ -101,8 +113,7 @@ def _forget_tool_keys():
     """Each test starts without the process's cache of tool JWKS documents (a later test's JWKS
     server may get an earlier one's port, and so its URL)."""
     yield
-    tool_keys._jwks.clear()
-    tool_keys._refetches.clear()
+    tool_keys.forget()
 
 
 @pytest.fixture

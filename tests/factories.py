@@ -5,16 +5,31 @@ from __future__ import annotations
 import json
 import time
 
+from sqlalchemy import select
+
 from proctorhub.backends import sign
 from proctorhub.cli.tokens import create_token
-from proctorhub.models import Attempt, Exam, StaffUser, ToolConfiguration
+from proctorhub.models import DEFAULT_SLUG, Attempt, Exam, Lms, StaffCourse, StaffUser, ToolConfiguration
 
 SECRETS = {"softwaresecure": "test-softwaresecure-secret", "rest": "test-rest-secret",
            "sandbox": "test-sandbox-secret"}
 
 
-def token(dbsession, role="lms", name="test"):
-    raw = create_token(dbsession, role, name)
+def lms(dbsession, slug=DEFAULT_SLUG, name=None) -> Lms:
+    """The lms with this slug, made if new (every test database starts with `default`)."""
+    row = dbsession.execute(select(Lms).where(Lms.slug == slug)).scalar_one_or_none()
+    if row is None:
+        row = Lms(slug=slug, name=name or f"LMS {slug}")
+        dbsession.add(row)
+        dbsession.commit()
+    return row
+
+
+def token(dbsession, role="lms", name="test", lms_slug=None):
+    """A new API token; an lms token belongs to ``lms_slug`` (default: `default`)."""
+    if role == "lms":
+        lms_slug = lms(dbsession, lms_slug or DEFAULT_SLUG).slug
+    raw = create_token(dbsession, role, name, lms_slug)
     dbsession.commit()
     return raw
 
@@ -41,6 +56,8 @@ def configuration(dbsession, **fields) -> ToolConfiguration:
 def exam(dbsession, **fields) -> Exam:
     defaults = {"context_id": "course-v1:Test+T1+2026", "resource_link_id": f"link-{time.monotonic_ns()}",
                 "name": "Final exam", "is_proctored": True, "is_practice": False}
+    if "lms" not in fields and "lms_id" not in fields:
+        defaults["lms_id"] = lms(dbsession).id
     row = Exam(**{**defaults, **fields})
     dbsession.add(row)
     dbsession.commit()
@@ -58,7 +75,10 @@ def attempt(dbsession, exam_row=None, **fields) -> Attempt:
 
 
 def staff(dbsession, email="reviewer@example.edu", role="reviewer", courses=(), **fields) -> StaffUser:
-    row = StaffUser(email=email, role=role, courses=list(courses), **fields)
+    """A staff user; each course is a context id (in the lms `default`) or an (lms slug, context id) pair."""
+    pairs = [course if isinstance(course, tuple) else (DEFAULT_SLUG, course) for course in courses]
+    row = StaffUser(email=email, role=role, courses=[StaffCourse(lms_id=lms(dbsession, slug).id, context_id=context)
+                                                     for slug, context in pairs], **fields)
     dbsession.add(row)
     dbsession.commit()
     return row

@@ -20,6 +20,8 @@ def admin_index(context, request):
     names = ["reviews", "exams", "backends"]
     if request.has_permission(Permission.manage_configurations, context):
         names.insert(0, "configurations")
+    if request.has_permission(Permission.manage_lms, context):
+        names.insert(0, "lms")
     return {"links": {name: admin_url(request, context[name]) for name in names}}
 
 

@@ -8,12 +8,12 @@ from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
 from ..attempts.serialize import attempt_json
-from ..models import Attempt, Exam, Review
+from ..models import Attempt, Exam, Lms, Review
 from ..schemas import StrictBool, StrictInt
 from ..security import Permission
 from . import audit
 from .forms import admin_url, enabled_backend, form_data, json_update
-from .queue import visible_courses
+from .queue import exams_of_courses, visible_courses
 from .resources import ExamResource, ExamsResource, admin_view
 from .serialize import exam_json
 
@@ -46,24 +46,28 @@ def _exams(request):
     query = select(Exam).order_by(Exam.id.desc()).limit(LIST_LIMIT)
     courses = visible_courses(request.identity)
     if courses is not None:
-        query = query.where(Exam.context_id.in_(courses))
+        query = query.where(exams_of_courses(courses))
     course = request.GET.get("course")
     if course:
         query = query.where(Exam.context_id == course)
+    lms = request.GET.get("lms")
+    if lms:
+        query = query.where(Exam.lms_id.in_(select(Lms.id).where(Lms.slug == lms)))
     return list(request.dbsession.execute(query).scalars())
 
 
 @admin_view(context=ExamsResource, request_method="GET", accept="application/json", renderer="json",
              permission=Permission.view_exam)
 def exam_list(context, request):
-    """The newest exams (``?course=`` narrows to one course); reviewers see their courses' only."""
+    """The newest exams (``?course=`` narrows to one context id, ``?lms=`` to one lms's); reviewers
+    see their courses' only."""
     return {"exams": [exam_json(e) for e in _exams(request)]}
 
 
 @admin_view(context=ExamsResource, request_method="GET", accept="text/html",
              renderer=TEMPLATES + "exams.jinja2", permission=Permission.view_exam)
 def exams_page(context, request):
-    return {"exams": _exams(request), "course": request.GET.get("course", ""),
+    return {"exams": _exams(request), "course": request.GET.get("course", ""), "lms": request.GET.get("lms", ""),
             "url": lambda exam: admin_url(request, context, str(exam.id)), "nav": "exams"}
 
 

@@ -101,22 +101,35 @@ ROW_LOADING = (
 )
 
 
-def visible_courses(identity) -> tuple[str, ...] | None:
-    """``None`` for admins (every course), else the courses on the reviewer's account."""
+Courses = tuple[tuple[int, str], ...]
+
+
+def visible_courses(identity) -> Courses | None:
+    """``None`` for admins (every course), else the reviewer's courses: (lms id, context id) pairs."""
     if identity.role == "admin":
         return None
     return tuple(identity.courses)
 
 
-def queue_page(dbsession, filters: QueueFilters, courses: tuple[str, ...] | None) -> QueuePage:
+def exams_of_courses(courses: Courses):
+    """A condition on ``Exam``: the exam is in one of ``courses`` (its lms and context both match)."""
+    return tuple_(Exam.lms_id, Exam.context_id).in_(courses)
+
+
+def queue_page(dbsession, filters: QueueFilters, courses: Courses | None) -> QueuePage:
     """One page of the queue; ``courses`` are the ones a reviewer is limited to (``None``: all)."""
     page = select(Review.id)
     if filters.course is not None:
-        if courses is not None and filters.course not in courses:
-            raise Forbidden("this course is not one of yours", details={"course": filters.course})
+        if courses is not None:
+            courses = tuple(pair for pair in courses if pair[1] == filters.course)
+            if not courses:
+                raise Forbidden("this course is not one of yours", details={"course": filters.course})
         page = page.where(Review.context_id == filters.course)
-    elif courses is not None:
-        page = page.where(Review.context_id.in_(courses))
+    if courses is not None:
+        # The context ids narrow through ix_review_context_queue; the exams then keep only the
+        # reviewer's lms for each (the same context id in another lms is another course).
+        page = page.where(Review.context_id.in_({context for _, context in courses}),
+                          Review.exam_id.in_(select(Exam.id).where(exams_of_courses(courses))))
     if filters.status is not None:
         page = page.where(Review.status == filters.status)
     if filters.exam is not None:

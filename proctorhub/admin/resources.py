@@ -1,11 +1,12 @@
 """The admin's resource tree (hybrid traversal under ``/admin``).
 
-``/admin/configurations/{id}``, ``/admin/exams/{id}``, ``/admin/attempts/{code}``,
+``/admin/lms/{slug}``, ``/admin/configurations/{id}``, ``/admin/exams/{id}``, ``/admin/attempts/{code}``,
 ``/admin/reviews/{id}``, ``/admin/backends/``. Each resource wraps one row or one collection,
 carries its ``__acl__``, and answers ``KeyError`` (404) for a malformed or unknown name.
 
 Who may do what: admins everything; reviewers the reviews, attempts and exams of the courses
-on their account (``course:<context_id>`` principals) and the list of backends; only admins
+on their account (``course:<lms id>:<context_id>`` principals: a course is a context id within
+one lms) and the list of backends; only admins
 touch configurations and change exams.
 """
 
@@ -15,6 +16,7 @@ from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from ..lms.service import find_lms
 from ..models import Attempt, Exam, Review, ToolConfiguration
 from ..schemas import parse_row_id
 from ..security import Permission, course_principal, role_principal
@@ -76,8 +78,32 @@ class Item(Resource):
         self.row = row
 
 
-def _course_acl(context_id: str, *permissions) -> list:
-    return [(Allow, ADMIN, ALL_PERMISSIONS), (Allow, course_principal(context_id), permissions), DENY_ALL]
+def _course_acl(exam, *permissions) -> list:
+    """Admins, and reviewers of the exam's course (its lms and context id)."""
+    return [(Allow, ADMIN, ALL_PERMISSIONS), (Allow, course_principal(exam.lms_id, exam.context_id), permissions),
+            DENY_ALL]
+
+
+# -- lmss (admins only), named by slug ------------------------------------------------------------------
+
+class LmsResource(Item):
+    """One lms. Its parts hang below it by name: ``children`` maps a name to a factory
+    ``(request, name, parent)``, e.g. ``LmsResource.children["webhooks"] = WebhooksResource``."""
+
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+    children: dict = {}
+
+    def __getitem__(self, name: str):
+        factory = self.children[name]  # KeyError: Pyramid's 404 (or a view name)
+        return factory(self.request, name, self)
+
+
+class LmssResource(Collection):
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+    item_factory = LmsResource
+
+    def load(self, name):
+        return find_lms(self.request.dbsession, name)
 
 
 # -- configurations (admins only: the root's ACL already denies everyone else) ----------------------
@@ -97,7 +123,7 @@ class ConfigurationsResource(Collection):
 class ExamResource(Item):
     @property
     def __acl__(self):
-        return _course_acl(self.row.context_id, Permission.view_exam)
+        return _course_acl(self.row, Permission.view_exam)
 
 
 class ExamsResource(Collection):
@@ -111,7 +137,7 @@ class ExamsResource(Collection):
 class AttemptResource(Item):
     @property
     def __acl__(self):
-        return _course_acl(self.row.exam.context_id, Permission.view_attempt)
+        return _course_acl(self.row.exam, Permission.view_attempt)
 
 
 class AttemptsResource(Collection):
@@ -130,7 +156,7 @@ class AttemptsResource(Collection):
 class ReviewResource(Item):
     @property
     def __acl__(self):
-        return _course_acl(self.row.context_id, Permission.view_review, Permission.decide_review)
+        return _course_acl(self.row.attempt.exam, Permission.view_review, Permission.decide_review)
 
 
 class ReviewsResource(Collection):
@@ -151,6 +177,7 @@ class BackendsResource(Resource):
 
 
 AdminRoot.children = {
+    "lms": LmssResource,
     "configurations": ConfigurationsResource,
     "exams": ExamsResource,
     "attempts": AttemptsResource,

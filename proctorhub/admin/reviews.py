@@ -12,7 +12,7 @@ from ..reviews.decision import decide_attempt_status
 from ..security import Permission
 from . import audit
 from .forms import admin_url, form_data, json_body
-from .queue import parse_filters, queue_page, visible_courses
+from .queue import exams_of_courses, parse_filters, queue_page, visible_courses
 from .resources import ReviewResource, ReviewsResource, admin_view
 from .second_review import SecondReviewSchema, decide, passing_statuses
 from .serialize import review_detail_json, review_summary_json
@@ -46,12 +46,12 @@ def _filter_choices(request, courses, filters):
         course_choices = list(dbsession.execute(
             select(Exam.context_id).distinct().order_by(Exam.context_id).limit(MAX_EXAM_CHOICES)).scalars())
     else:
-        course_choices = sorted(courses)
+        course_choices = sorted({context for _, context in courses})
     exams = select(Exam.id, Exam.name, Exam.context_id).order_by(Exam.context_id, Exam.name, Exam.id)
     if filters.course is not None:
         exams = exams.where(Exam.context_id == filters.course)
-    elif courses is not None:
-        exams = exams.where(Exam.context_id.in_(courses))
+    if courses is not None:
+        exams = exams.where(exams_of_courses(courses))
     return {
         "courses": course_choices,
         "exams": dbsession.execute(exams.limit(MAX_EXAM_CHOICES)).all(),

@@ -34,6 +34,7 @@ def exam_json(exam) -> dict:
     return {
         "id": exam.id,
         "name": exam.name,
+        "lms": exam.lms.slug,
         "context_id": exam.context_id,
         "context_title": exam.context_title,
         "resource_link_id": exam.resource_link_id,
@@ -53,6 +54,7 @@ def review_summary_json(review) -> dict:
     attempt = review.attempt
     return {
         **review_fields(review),
+        "lms": attempt.exam.lms.slug,
         "context_id": review.context_id,
         "exam_id": review.exam_id,
         "exam_name": attempt.exam.name,

@@ -1,4 +1,5 @@
-"""``/api/v1/attempts``: the LMS creates, reads and archives attempts."""
+"""``/api/v1/attempts``: the LMS creates, reads and archives attempts, within its own lms
+(``request.lms``): another lms's attempt is 404 ``unknown_attempt``, as if it did not exist."""
 
 from __future__ import annotations
 
@@ -64,20 +65,21 @@ def attempt_request(data: dict) -> AttemptRequest:
 def create_attempt(request):
     """Find or create the learner's attempt: 201 when created, 200 when it already existed."""
     data = validate(CreateAttemptSchema(), parse_json_object(request.body))
-    attempt, created = find_or_create_attempt(request.dbsession, request.backends, attempt_request(data))
+    attempt, created = find_or_create_attempt(request.dbsession, request.backends, request.lms.id,
+                                              attempt_request(data))
     request.response.status_int = 201 if created else 200
     return attempt_json(attempt, None if created else review_of(request.dbsession, attempt))
 
 
 @view_config(route_name="api.attempt", request_method="GET", renderer="json", permission=Permission.lms)
 def show_attempt(request):
-    attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"])
+    attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"], request.lms.id)
     return attempt_json(attempt, review_of(request.dbsession, attempt))
 
 
 @view_config(route_name="api.attempt", request_method="DELETE", renderer="json", permission=Permission.lms)
 def archive_attempt(request):
     """Archive the attempt (a reset or retake). It is never erased; late reviews still land."""
-    attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"])
+    attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"], request.lms.id)
     archive(request.dbsession, attempt)
     return attempt_json(attempt, review_of(request.dbsession, attempt))

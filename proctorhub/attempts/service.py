@@ -9,7 +9,7 @@ import zope.sqlalchemy
 from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..errors import InvalidPayload, NotFound
+from ..errors import Conflict, InvalidPayload, NotFound
 from ..models import Attempt, AttemptStatus, Event, Exam, Launch, Review, SessionData, ToolConfiguration, utcnow
 from ..models.attempt import new_attempt_code
 from ..models.retry import flush_or_retry
@@ -38,7 +38,22 @@ def get_configuration(dbsession, config_id: int) -> ToolConfiguration:
     return configuration
 
 
-def find_or_create_exam(dbsession, backends, data: AttemptRequest) -> Exam:
+def check_exam_matches(exam: Exam, data: AttemptRequest) -> None:
+    """409 when the request names another backend or tool configuration than the exam has:
+    never silently ignored (the vendor's callback would be refused later)."""
+    if data.backend is not None and exam.backend is not None and data.backend != exam.backend:
+        raise Conflict(f"this exam is reviewed by backend {exam.backend!r}, not {data.backend!r}",
+                       code="backend_mismatch",
+                       details={"exam_backend": exam.backend, "requested_backend": data.backend})
+    if (data.config_id is not None and exam.configuration_id is not None
+            and data.config_id != exam.configuration_id):
+        raise Conflict(f"this exam is proctored through tool configuration {exam.configuration_id}, "
+                       f"not {data.config_id}", code="configuration_mismatch",
+                       details={"exam_config_id": exam.configuration_id, "requested_config_id": data.config_id})
+
+
+def find_or_create_exam(dbsession, backends, lms_id: int, data: AttemptRequest) -> Exam:
+    """The exam at this context and resource link within the lms ``lms_id``, created if new."""
     configuration = get_configuration(dbsession, data.config_id) if data.config_id is not None else None
     backend = data.backend or (configuration.backend if configuration else None)
     if backend is not None and backend not in backends:
@@ -49,9 +64,11 @@ def find_or_create_exam(dbsession, backends, data: AttemptRequest) -> Exam:
     context_id = (data.context or {}).get("id", "")
     resource_link_id = data.resource_link["id"]
     exam = dbsession.execute(
-        select(Exam).where(Exam.context_id == context_id, Exam.resource_link_id == resource_link_id)
+        select(Exam).where(Exam.lms_id == lms_id, Exam.context_id == context_id,
+                           Exam.resource_link_id == resource_link_id)
     ).scalar_one_or_none()
     if exam is not None:
+        check_exam_matches(exam, data)
         if exam.configuration_id is None and configuration is not None:
             exam.configuration = configuration
         if exam.backend is None and backend is not None:
@@ -59,6 +76,7 @@ def find_or_create_exam(dbsession, backends, data: AttemptRequest) -> Exam:
         return exam
     exam_data = data.exam or {}
     exam = Exam(
+        lms_id=lms_id,
         context_id=context_id,
         context_title=(data.context or {}).get("title"),
         resource_link_id=resource_link_id,
@@ -75,9 +93,10 @@ def find_or_create_exam(dbsession, backends, data: AttemptRequest) -> Exam:
     return exam
 
 
-def find_or_create_attempt(dbsession, backends, data: AttemptRequest) -> tuple[Attempt, bool]:
-    """The learner's live attempt for this exam and attempt number; ``created`` says if it is new."""
-    exam = find_or_create_exam(dbsession, backends, data)
+def find_or_create_attempt(dbsession, backends, lms_id: int, data: AttemptRequest) -> tuple[Attempt, bool]:
+    """The learner's live attempt for this exam (within the lms ``lms_id``) and attempt number;
+    ``created`` says if it is new."""
+    exam = find_or_create_exam(dbsession, backends, lms_id, data)
     user = data.user
     attempt = dbsession.execute(
         select(Attempt).where(
@@ -109,9 +128,13 @@ def unknown_attempt(attempt_code: str) -> NotFound:
     return NotFound("no attempt has this attempt code", code="unknown_attempt", details={"attempt_code": attempt_code})
 
 
-def get_attempt(dbsession, attempt_code: str) -> Attempt:
-    """The attempt with this code, live or archived; 404 ``unknown_attempt`` otherwise."""
-    attempt = dbsession.execute(select(Attempt).where(Attempt.attempt_code == attempt_code)).scalar_one_or_none()
+def get_attempt(dbsession, attempt_code: str, lms_id: int) -> Attempt:
+    """The attempt with this code in the lms ``lms_id``, live or archived; 404 ``unknown_attempt``
+    otherwise: another lms's attempt does not exist for the caller (no existence oracle)."""
+    attempt = dbsession.execute(
+        select(Attempt).join(Exam, Attempt.exam_id == Exam.id)
+        .where(Attempt.attempt_code == attempt_code, Exam.lms_id == lms_id)
+    ).scalar_one_or_none()
     if attempt is None:
         raise unknown_attempt(attempt_code)
     return attempt

@@ -1,11 +1,16 @@
 """The ``proctorhub`` command line. Every command takes the ini file as its first argument.
 
     proctorhub initdb INI
-    proctorhub token create INI --role admin|reviewer|lms [--name NAME]
-    proctorhub staff create INI --email EMAIL --role admin|reviewer [--course CONTEXT_ID ...]  (password on stdin)
+    proctorhub lms create INI --name NAME [--slug SLUG]    (prints the slug)
+    proctorhub lms list INI
+    proctorhub token create INI --role admin|reviewer|lms [--lms SLUG] [--name NAME]
+    proctorhub token revoke INI NAME
+    proctorhub staff create INI --email EMAIL --role admin|reviewer [--lms SLUG] [--course CONTEXT_ID ...]
+                                                           (password on stdin)
     proctorhub seed INI --reviews N
     proctorhub keys rotate INI
     proctorhub keys list INI
+    proctorhub keys reencrypt INI
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ import argparse
 import sys
 
 from ..settings import SettingsError
-from . import initdb, keys, seed, staff, tokens
+from . import initdb, keys, lms, seed, staff, tokens
 from .common import CommandError
 
-COMMAND_MODULES = [initdb, tokens, keys, staff, seed]
+COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from ..crypto import build_encryptor
 from ..lti.keys import ensure_platform_keys
 from ..migrations import current_revision, upgrade_to_head
 from ..models import get_engine
+from ..settings import parse_settings
 from .common import add_ini_argument, load_settings
 
 # A migration may rewrite a large table: the request-sized statement and lock timeouts do not apply.
 MIGRATION_TIMEOUTS = {"proctorhub.db.statement_timeout_seconds": "3600", "proctorhub.db.lock_timeout_seconds": "600"}
 
 # Steps run after the schema is at head (e.g. making the first platform key); each takes
-# the engine and is idempotent.
+# the engine and the typed settings, and is idempotent.
 AFTER_MIGRATE = [ensure_platform_keys]
 
 
@@ -27,13 +29,16 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    engine = get_engine({**load_settings(args.ini), **MIGRATION_TIMEOUTS})
+    settings = load_settings(args.ini)
+    app_settings = parse_settings(settings)
+    encryptor = build_encryptor(app_settings)  # refuses missing or malformed keys before any change
+    engine = get_engine({**settings, **MIGRATION_TIMEOUTS})
     try:
         before = current_revision(engine)
-        upgrade_to_head(engine)
+        upgrade_to_head(engine, encryptor)
         after = current_revision(engine)
         for step in AFTER_MIGRATE:
-            step(engine)
+            step(engine, app_settings)
     finally:
         engine.dispose()
     if before == after:

@@ -1,12 +1,14 @@
-"""``proctorhub keys rotate INI`` and ``proctorhub keys list INI``: the platform's signing keys."""
+"""``proctorhub keys rotate INI`` and ``proctorhub keys list INI``: the platform's signing keys;
+``proctorhub keys reencrypt INI``: every stored secret under the newest encryption key."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..crypto import DecryptionError, build_encryptor, reencrypt_all
 from ..lti.keys import rotate
 from ..models import PlatformKey, utcnow
-from .common import add_ini_argument, session_for
+from .common import CommandError, add_ini_argument, session_for
 
 
 def register(commands) -> None:
@@ -31,6 +33,15 @@ def register(commands) -> None:
     )
     add_ini_argument(list_parser)
     list_parser.set_defaults(handler=run_list)
+    reencrypt_parser = actions.add_parser(
+        "reencrypt", help="re-encrypt every stored secret with the newest encryption key",
+        description="Secrets at rest (the platform's private keys among them) are encrypted with the "
+        "keys in PROCTORHUB_ENCRYPTION_KEYS (newest first). After putting a new key first, run this to "
+        "re-encrypt everything stored with it; then the old keys may be dropped. Prints how many values "
+        "changed per column.",
+    )
+    add_ini_argument(reencrypt_parser)
+    reencrypt_parser.set_defaults(handler=run_reencrypt)
 
 
 def run_rotate(args) -> int:
@@ -59,4 +70,16 @@ def run_list(args) -> int:
         print("no platform keys; run `proctorhub initdb INI`")
     for line in lines:
         print(line)
+    return 0
+
+
+def run_reencrypt(args) -> int:
+    with session_for(args.ini) as (session, settings):
+        try:
+            changed = reencrypt_all(session, build_encryptor(settings))
+        except DecryptionError:
+            raise CommandError("a stored secret opens with none of the configured encryption keys; "
+                               "keep every old key in PROCTORHUB_ENCRYPTION_KEYS until this succeeds") from None
+    for column, count in changed.items():
+        print(f"{column}\t{count} re-encrypted")
     return 0

@@ -13,7 +13,7 @@ import time
 
 from sqlalchemy import func, insert, select, text
 
-from ..models import Attempt, Exam, QueuePriority, Review
+from ..models import DEFAULT_SLUG, Attempt, Exam, Lms, QueuePriority, Review, utcnow
 from .common import CommandError, add_ini_argument, fits, open_engine
 
 ATTEMPT_COLUMNS = ("id", "exam_id", "user_id", "user_name", "user_email", "attempt_number", "attempt_code",
@@ -63,11 +63,21 @@ def _rows(count: int, first_attempt_id: int, first_review_id: int, exams: list[t
         )[which])
 
 
+def _default_lms(connection) -> int:
+    """The lms the seeded exams belong to: `default`, made if a database has none."""
+    lms_id = connection.execute(select(Lms.id).where(Lms.slug == DEFAULT_SLUG)).scalar()
+    if lms_id is None:
+        lms_id = connection.execute(insert(Lms).values(name="Default LMS", slug=DEFAULT_SLUG, created_at=utcnow())
+                                    .returning(Lms.id)).scalar_one()
+    return lms_id
+
+
 def _make_exams(connection, courses: int, per_course: int, backend: str) -> list[tuple[int, str]]:
     run = secrets.token_hex(3)
     now = dt.datetime.now(dt.UTC)
+    lms_id = _default_lms(connection)
     values = [
-        {"context_id": f"course-v1:Seed+S{c}+{run}", "resource_link_id": f"seed-{run}-{c}-{e}",
+        {"lms_id": lms_id, "context_id": f"course-v1:Seed+S{c}+{run}", "resource_link_id": f"seed-{run}-{c}-{e}",
          "name": f"Seeded exam {c}.{e}", "is_proctored": True, "is_practice": False, "backend": backend,
          "created_at": now, "modified_at": now}
         for c in range(courses) for e in range(per_course)

@@ -1,4 +1,7 @@
-"""``proctorhub staff create INI --email E --role admin|reviewer [--course C ...]``: add a staff user.
+"""``proctorhub staff create INI --email E --role admin|reviewer [--lms SLUG] [--course C ...]``: add a staff user.
+
+A reviewer's courses are (lms, context id) pairs: the ``--course`` ids are in the lms ``--lms``
+names, which may be left out while only one lms exists.
 
 The password is read from standard input (the first line), so it never appears in the shell's
 history or the process list: ``printf '%s\\n' "$PASSWORD" | proctorhub staff create ...``. On a
@@ -12,9 +15,10 @@ import sys
 
 from sqlalchemy import func, select
 
-from ..models import Role, StaffUser
+from ..models import Role, StaffCourse, StaffUser
 from ..security.passwords import hash_password, password_problem
 from .common import CommandError, add_ini_argument, fits, session_for
+from .tokens import token_lms
 
 STAFF_ROLES = (Role.admin.value, Role.reviewer.value)
 
@@ -27,14 +31,18 @@ def register(commands) -> None:
         "create",
         help="create a staff user; the password is read from standard input",
         description="Create a staff user who signs in to /admin with EMAIL and the password read from "
-        "standard input. Reviewers see only the courses given with --course; admins see everything.",
+        "standard input. Reviewers see only the courses given with --course (context ids in the lms "
+        "--lms names); admins see everything.",
     )
     add_ini_argument(create)
     create.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
                         help="what the user signs in with")
     create.add_argument("--role", required=True, choices=STAFF_ROLES,
                         help="reviewer: reviews of their courses; admin: everything")
+    create.add_argument("--lms", metavar="SLUG", default=None,
+                        help="the lms of the --course ids; required when more than one lms exists")
     create.add_argument("--course", action="append", default=[], metavar="CONTEXT_ID",
+                        type=fits(StaffCourse.__table__.c.context_id),
                         help="an LMS course (context) id the reviewer may see; repeat for several")
     create.add_argument("--name", default=None, type=fits(StaffUser.__table__.c.name),
                         help="the name shown in the admin")
@@ -55,7 +63,9 @@ def read_password(stdin=None) -> str:
     return password
 
 
-def create_staff(session, *, email: str, role: str, courses, name=None, password: str) -> StaffUser:
+def create_staff(session, *, email: str, role: str, courses, lms: str | None = None, name=None,
+                 password: str) -> StaffUser:
+    """A new staff user; ``courses`` are context ids in the lms ``lms`` (a slug)."""
     email = email.strip()
     if "@" not in email:
         raise CommandError(f"{email!r} is not an email address")
@@ -64,8 +74,13 @@ def create_staff(session, *, email: str, role: str, courses, name=None, password
     ).first()
     if exists:
         raise CommandError(f"a staff user with email {email} already exists")
-    staff = StaffUser(email=email, name=name, role=Role(role).value, courses=sorted(set(courses)),
-                      password_hash=hash_password(password))
+    if courses and role != Role.reviewer.value:
+        raise CommandError("--course is for reviewers; admins see every course")
+    if lms is not None and not courses:
+        raise CommandError("--lms names the lms of the --course ids: give at least one --course")
+    owner = token_lms(session, Role.lms.value, lms) if courses else None
+    staff = StaffUser(email=email, name=name, role=Role(role).value, password_hash=hash_password(password),
+                      courses=[StaffCourse(lms_id=owner.id, context_id=c) for c in sorted(set(courses))])
     session.add(staff)
     return staff
 
@@ -73,10 +88,11 @@ def create_staff(session, *, email: str, role: str, courses, name=None, password
 def run_create(args) -> int:
     password = read_password()
     with session_for(args.ini) as (session, _settings):
-        staff = create_staff(session, email=args.email, role=args.role, courses=args.course, name=args.name,
-                             password=password)
+        staff = create_staff(session, email=args.email, role=args.role, courses=args.course, lms=args.lms,
+                             name=args.name, password=password)
         session.flush()
         summary = f"staff user {staff.id} created: {staff.email} ({staff.role}"
-        summary += f"; courses: {', '.join(staff.courses) or 'none'})" if staff.role == "reviewer" else ")"
+        courses = ", ".join(f"{c.lms.slug}/{c.context_id}" for c in staff.courses)
+        summary += f"; courses: {courses or 'none'})" if staff.role == "reviewer" else ")"
     print(summary)
     return 0

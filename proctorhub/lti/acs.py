@@ -87,7 +87,7 @@ def issue_token(request):
         "iss": request.app_settings.issuer, "aud": urls["assessment_control_url"],
         "sub": configuration.client_id, "scope": c.ACS_SCOPE, "iat": now,
         "exp": now + ACCESS_TOKEN_TTL_SECONDS, "jti": secrets.token_urlsafe(16),
-    })
+    }, encryptor=request.encryptor)
     request.response.headers["Cache-Control"] = "no-store"
     return {"access_token": access_token, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_TTL_SECONDS,
             "scope": c.ACS_SCOPE}

@@ -55,4 +55,4 @@ def make_id_token(request, launch, *, nonce: str, session_data: str | None, now:
                   active_kid: str | None = None) -> str:
     """``launch`` is a row or anything with its attributes (configuration, attempt, attempt.exam)."""
     claims = id_token_claims(request, launch, nonce=nonce, session_data=session_data, now=now)
-    return sign(request.dbsession, claims, active_kid=active_kid)
+    return sign(request.dbsession, claims, encryptor=request.encryptor, active_kid=active_kid)

@@ -1,9 +1,10 @@
 """The platform's RSA signing keys: made, rotated, published, and parsed once per process.
 
 A key is published (``next``) before it signs (``active``), and a ``retired`` key stays published
-until ``retire_after``, when every token it signed has expired. Parsing a PEM costs about 30 ms,
-a hundred signatures, so parsed keys are cached per process by ``kid``; a kid never changes its
-key material, so the cache needs no invalidation.
+until ``retire_after``, when every token it signed has expired. The private half is stored
+encrypted (``proctorhub.crypto``). Decrypting and parsing a PEM costs about 30 ms, a hundred
+signatures, so parsed keys are cached per process by ``kid``; a kid never changes its key
+material, so the cache needs no invalidation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..crypto import DecryptionError, Encryptor, build_encryptor
 from ..errors import ProctorhubError
 from ..models import KeyState, PlatformKey, utcnow
 
@@ -36,7 +38,12 @@ class NoSigningKey(ProctorhubError):
     code = "no_signing_key"
 
 
-def new_key(state: KeyState) -> PlatformKey:
+class UndecryptableSigningKey(ProctorhubError):
+    status = 503
+    code = "no_signing_key"
+
+
+def new_key(state: KeyState, encryptor: Encryptor) -> PlatformKey:
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     kid = secrets.token_urlsafe(16)
     pem = private_key.private_bytes(
@@ -45,7 +52,8 @@ def new_key(state: KeyState) -> PlatformKey:
     jwk = jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
     jwk.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
     now = utcnow()
-    return PlatformKey(kid=kid, state=state.value, private_key_pem=pem, public_jwk=jwk, created_at=now,
+    return PlatformKey(kid=kid, state=state.value, private_key_encrypted=encryptor.encrypt(pem), public_jwk=jwk,
+                       created_at=now,
                        activated_at=now if state == KeyState.active else None)
 
 
@@ -55,25 +63,25 @@ def _keys_in(dbsession, state: KeyState) -> list[PlatformKey]:
     ).scalars())
 
 
-def ensure_keys(dbsession) -> list[str]:
+def ensure_keys(dbsession, encryptor: Encryptor) -> list[str]:
     """Make an active and a next key where there are none; return the kids made (idempotent)."""
     made = []
     if not _keys_in(dbsession, KeyState.active):
-        key = new_key(KeyState.active)
+        key = new_key(KeyState.active, encryptor)
         dbsession.add(key)
         made.append(key.kid)
     if not _keys_in(dbsession, KeyState.next):
-        key = new_key(KeyState.next)
+        key = new_key(KeyState.next, encryptor)
         dbsession.add(key)
         made.append(key.kid)
     dbsession.flush()
     return made
 
 
-def ensure_platform_keys(engine) -> None:
+def ensure_platform_keys(engine, app_settings) -> None:
     """``initdb`` step: the first signing key and its successor."""
     with sessionmaker(bind=engine)() as session, session.begin():
-        made = ensure_keys(session)
+        made = ensure_keys(session, build_encryptor(app_settings))
     if made:
         print(f"platform keys created: {', '.join(made)}")
 
@@ -87,7 +95,8 @@ def retire_window(app_settings) -> dt.timedelta:
 def rotate(dbsession: Session, app_settings) -> dict:
     """Promote the next key, retire the active one, publish a new next key, drop expired ones."""
     now = utcnow()
-    ensure_keys(dbsession)
+    encryptor = build_encryptor(app_settings)
+    ensure_keys(dbsession, encryptor)
     retired = []
     for key in _keys_in(dbsession, KeyState.active):
         key.state = KeyState.retired.value
@@ -97,7 +106,7 @@ def rotate(dbsession: Session, app_settings) -> dict:
     promoted = _keys_in(dbsession, KeyState.next)[0]
     promoted.state = KeyState.active.value
     promoted.activated_at = now
-    successor = new_key(KeyState.next)
+    successor = new_key(KeyState.next, encryptor)
     dbsession.add(successor)
     dropped = []
     for key in _keys_in(dbsession, KeyState.retired):
@@ -134,23 +143,30 @@ ACTIVE_KID = (
 ACTIVE_KID_COLUMN = ACTIVE_KID.scalar_subquery().label("active_kid")
 
 
-def private_key(dbsession, kid: str | None) -> rsa.RSAPrivateKey:
-    """The parsed private key of the active ``kid`` (read in the caller's query); the PEM is read
-    and parsed once per process."""
+def private_key(dbsession, kid: str | None, encryptor: Encryptor) -> rsa.RSAPrivateKey:
+    """The parsed private key of the active ``kid`` (read in the caller's query); the PEM is read,
+    decrypted and parsed once per process."""
     if kid is None:
         raise NoSigningKey("the platform has no active signing key; run `proctorhub initdb INI`")
     key = _private_keys.get(kid)
     if key is None:
-        pem = dbsession.execute(select(PlatformKey.private_key_pem).where(PlatformKey.kid == kid)).scalar_one()
+        stored = dbsession.execute(
+            select(PlatformKey.private_key_encrypted).where(PlatformKey.kid == kid)).scalar_one()
+        try:
+            pem = encryptor.decrypt(stored)
+        except DecryptionError:
+            raise UndecryptableSigningKey(
+                "the platform's signing key cannot be decrypted with the configured encryption keys "
+                "(PROCTORHUB_ENCRYPTION_KEYS)") from None
         with _lock:
-            key = _private_keys.setdefault(kid, serialization.load_pem_private_key(pem.encode("ascii"), None))
+            key = _private_keys.setdefault(kid, serialization.load_pem_private_key(pem, None))
     return key
 
 
-def signing_key(dbsession) -> tuple[str, rsa.RSAPrivateKey]:
+def signing_key(dbsession, encryptor: Encryptor) -> tuple[str, rsa.RSAPrivateKey]:
     """The active key's kid and parsed private key; the PEM is read and parsed once per process."""
     kid = _active_kid(dbsession)
-    return kid, private_key(dbsession, kid)
+    return kid, private_key(dbsession, kid, encryptor)
 
 
 def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:
@@ -167,7 +183,8 @@ def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:
     return key
 
 
-def sign(dbsession, claims: dict, *, active_kid: str | None = None) -> str:
+def sign(dbsession, claims: dict, *, encryptor: Encryptor, active_kid: str | None = None) -> str:
     """Sign with the active key; ``active_kid`` when the caller's own query read it already."""
-    kid, key = (active_kid, private_key(dbsession, active_kid)) if active_kid else signing_key(dbsession)
+    kid, key = ((active_kid, private_key(dbsession, active_kid, encryptor)) if active_kid
+                else signing_key(dbsession, encryptor))
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": "JWT"})

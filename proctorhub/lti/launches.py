@@ -62,11 +62,11 @@ LAUNCH_TARGET_QUERY = (
         config_t.c.id, config_t.c.proctoring_enabled, config_t.c.oidc_login_url, config_t.c.launch_url,
         config_t.c.redirect_uris, config_t.c.backend,
         exam_t.c.id.label("exam_id"), exam_t.c.configuration_id.label("exam_configuration_id"),
-        exam_t.c.backend.label("exam_backend"),
+        exam_t.c.backend.label("exam_backend"), exam_t.c.time_limit_mins,
         attempt_t.c.id.label("attempt_id"),
     )
     .select_from(config_t)
-    .outerjoin(exam_t, and_(exam_t.c.context_id == bindparam("context_id"),
+    .outerjoin(exam_t, and_(exam_t.c.lms_id == bindparam("lms_id"), exam_t.c.context_id == bindparam("context_id"),
                             exam_t.c.resource_link_id == bindparam("resource_link_id")))
     .outerjoin(attempt_t, and_(attempt_t.c.exam_id == exam_t.c.id, attempt_t.c.user_id == bindparam("user_id"),
                                attempt_t.c.attempt_number == bindparam("attempt_number"),
@@ -84,9 +84,11 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
     written nothing; the general path then decides, with every check."""
     if data["message_type"] != MessageType.start_proctoring:
         return None
-    exam = SimpleNamespace(context_id=(target.context or {}).get("id", ""), resource_link_id=target.resource_link["id"])
+    lms = request.lms
+    context_id, resource_link_id = (target.context or {}).get("id", ""), target.resource_link["id"]
     row = request.dbsession.connection().execute(LAUNCH_TARGET_QUERY, {
-        "config_id": data["config_id"], "context_id": exam.context_id, "resource_link_id": exam.resource_link_id,
+        "config_id": data["config_id"], "lms_id": lms.id, "context_id": context_id,
+        "resource_link_id": resource_link_id,
         "user_id": target.user["id"], "attempt_number": target.attempt_number,
     }).one_or_none()
     if (row is None or not row.proctoring_enabled
@@ -99,7 +101,10 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
                                     then_insert=(launch_t, "attempt_id", launch))
     if attempt is None:
         return None
-    # The exam's context and resource link are the ones it was found by.
+    # The exam's lms, context and resource link are the ones it was found by.
+    exam = SimpleNamespace(lms=SimpleNamespace(slug=lms.slug), context_id=context_id,
+                           resource_link_id=resource_link_id, backend=row.exam_backend,
+                           time_limit_mins=row.time_limit_mins)
     return SimpleNamespace(**attempt, archived=False, exam=exam)
 
 
@@ -137,10 +142,11 @@ def _find_or_create_for_launch(request, data: dict, target: AttemptRequest):
     if not (configuration.oidc_login_url and configuration.launch_url and configuration.redirect_uris):
         raise PreconditionFailed("the tool configuration lacks its OIDC login URL, launch URL or redirect URIs",
                                  code="configuration_incomplete")
-    attempt, created = find_or_create_attempt(request.dbsession, request.backends, target)
+    attempt, created = find_or_create_attempt(request.dbsession, request.backends, request.lms.id, target)
     if attempt.exam.configuration_id != configuration.id:
         raise Conflict("this exam is proctored through another tool configuration", code="configuration_mismatch",
-                       details={"exam_configuration_id": attempt.exam.configuration_id})
+                       details={"exam_config_id": attempt.exam.configuration_id,
+                                "requested_config_id": configuration.id})
     message_type = MessageType(data["message_type"])
     if message_type == MessageType.start_proctoring and not can_move(attempt.status, AttemptStatus.ready_to_start):
         raise Conflict(f"the attempt is {attempt.status}; it cannot be started again", code="invalid_status_change",

@@ -61,7 +61,8 @@ def _start_query_remembering(count: int):
         select(func.array_agg(remembered.c.kind)).scalar_subquery().label("remembered"))
 
 
-def _issued_session_data(claims, rows):
+def _matching_session_data(claims, rows):
+    """The session_data row this browser session was issued and the token names (used or not)."""
     value = claims.get(c.SESSION_DATA)
     if not isinstance(value, str) or not value:
         raise LtiError("session_data is missing", code="session_data_mismatch")
@@ -73,6 +74,11 @@ def _issued_session_data(claims, rows):
     match = next((row for row in issued if hmac.compare_digest(row.value_hash, presented)), None)
     if match is None:
         raise LtiError("session_data is not the one issued to this browser session", code="session_data_mismatch")
+    return match
+
+
+def _issued_session_data(claims, rows):
+    match = _matching_session_data(claims, rows)
     if match.used_at is not None:
         raise LtiError("session_data was used already", code="session_data_used")
     if match.expires_at <= utcnow():
@@ -103,6 +109,9 @@ def start_assessment(request):
         raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
     configuration = rows[0]
     remembered = configuration.remembered if entries else None
+    # Before any key is fetched from the tool: only a browser in a live launch session, holding
+    # a session_data issued to it, can make proctorhub call the tool's server.
+    _matching_session_data(unverified, rows)
     key = tool_public_key(configuration, header.get("kid"), request.app_settings)
     claims = verify(token, key, audience=request.app_settings.issuer, issuer=configuration.client_id,
                     leeway=leeway, required=REQUIRED_CLAIMS)

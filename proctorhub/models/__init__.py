@@ -14,6 +14,7 @@ from .configuration import ToolConfiguration  # noqa: F401
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
 from .faults import mark_committing
+from .lms import DEFAULT_SLUG, Lms  # noqa: F401
 from .lti import (  # noqa: F401
     BrowserSession,
     KeyState,
@@ -27,7 +28,7 @@ from .meta import Base, digest, metadata, utcnow  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .signin import SigninThrottle  # noqa: F401
 from .sqlite_writers import queue_sqlite_writers
-from .staff import ApiToken, Role, StaffUser  # noqa: F401
+from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
 from .timeouts import engine_options
 from .timeouts import install as install_timeouts
 

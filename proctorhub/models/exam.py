@@ -1,4 +1,4 @@
-"""Exams: one per course (context) and resource link."""
+"""Exams: one per lms, course (context) and resource link."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .configuration import ToolConfiguration
+from .lms import Lms
 from .meta import Base, UTCDateTime, utcnow
 
 
 class Exam(Base):
     __tablename__ = "exam"
-    __table_args__ = (UniqueConstraint("context_id", "resource_link_id", name="uq_exam_context_resource_link"),)
+    # Two lmss may use the same context and resource link ids without meeting (DESIGN.md 5.1).
+    __table_args__ = (UniqueConstraint("lms_id", "context_id", "resource_link_id",
+                                       name="uq_exam_lms_context_resource_link"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lms_id: Mapped[int] = mapped_column(ForeignKey("lms.id"))
     # "" when the LMS sends no context: resource link ids alone then identify the exam.
     context_id: Mapped[str] = mapped_column(String(255), default="")
     context_title: Mapped[str | None] = mapped_column(String(255))
@@ -31,3 +35,4 @@ class Exam(Base):
     modified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     configuration: Mapped[ToolConfiguration | None] = relationship(lazy="joined")
+    lms: Mapped[Lms] = relationship(lazy="joined")

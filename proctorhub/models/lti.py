@@ -13,6 +13,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import register_encrypted_column
 from .attempt import Attempt
 from .configuration import ToolConfiguration
 from .meta import Base, JSONType, UTCDateTime, utcnow
@@ -33,7 +34,9 @@ class PlatformKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(16), default=KeyState.next.value)
-    private_key_pem: Mapped[str] = mapped_column(Text)
+    # The PKCS#8 PEM, encrypted with proctorhub.crypto (keys from the environment): a database
+    # dump alone cannot sign id_tokens or ACS access tokens.
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -116,3 +119,6 @@ class ReplayEntry(Base):
     value: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+register_encrypted_column(PlatformKey.__table__.c.private_key_encrypted)

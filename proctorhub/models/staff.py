@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .meta import Base, JSONType, UTCDateTime, utcnow
+from .lms import Lms
+from .meta import Base, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
@@ -24,12 +25,29 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    # Context (course) ids a reviewer may see; admins see everything.
-    courses: Mapped[list] = mapped_column(JSONType, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # The courses a reviewer may see; admins see everything.
+    courses: Mapped[list[StaffCourse]] = relationship(
+        back_populates="staff_user", cascade="all, delete-orphan",
+        order_by="(StaffCourse.lms_id, StaffCourse.context_id)")
 
+
+class StaffCourse(Base):
+    """One course a reviewer may see: a context id within one lms (the same id in another lms is
+    another course)."""
+
+    __tablename__ = "staff_course"
+    # Who reviews this course (e.g. to tell them when its reviews need attention).
+    __table_args__ = (Index("ix_staff_course_lms_context", "lms_id", "context_id"),)
+
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    lms_id: Mapped[int] = mapped_column(ForeignKey("lms.id"), primary_key=True)
+    context_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+    staff_user: Mapped[StaffUser] = relationship(back_populates="courses")
+    lms: Mapped[Lms] = relationship(lazy="joined")
 
 
 class ApiToken(Base):
@@ -40,7 +58,10 @@ class ApiToken(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # An ``lms`` token belongs to exactly one lms; admin and reviewer tokens to none.
+    lms_id: Mapped[int | None] = mapped_column(ForeignKey("lms.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     staff_user: Mapped[StaffUser | None] = relationship(lazy="joined")
+    lms: Mapped[Lms | None] = relationship()

@@ -12,20 +12,29 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, select
 
 from ..attempts.service import unknown_attempt
-from ..models import Attempt, Exam
+from ..models import Attempt, Exam, Lms
 
 attempt_t = Attempt.__table__
 exam_t = Exam.__table__
+lms_t = Lms.__table__
+
+
+@dataclass(frozen=True)
+class LmsFacts:
+    id: int
+    slug: str
 
 
 @dataclass(frozen=True)
 class ExamFacts:
     id: int
+    lms: LmsFacts
     context_id: str
     resource_link_id: str
     is_practice: bool
     is_proctored: bool
     backend: str | None
+    time_limit_mins: int | None
 
 
 @dataclass(frozen=True)
@@ -58,14 +67,16 @@ class ReviewTarget:
 
 ATTEMPT_COLUMNS = [c for c in ReviewTarget.__dataclass_fields__ if c not in {"exam"}]
 EXAM_COLUMNS = {"context_id": "context_id", "resource_link_id": "resource_link_id", "is_practice": "is_practice",
-                "is_proctored": "is_proctored", "backend": "exam_backend"}
+                "is_proctored": "is_proctored", "backend": "exam_backend", "time_limit_mins": "time_limit_mins"}
 
 TARGET_QUERY = (
     select(
         *(attempt_t.c[name] for name in ATTEMPT_COLUMNS),
         *(exam_t.c[column].label(label) for column, label in EXAM_COLUMNS.items()),
+        lms_t.c.id.label("lms_id"), lms_t.c.slug.label("lms_slug"),
     )
     .join_from(attempt_t, exam_t, attempt_t.c.exam_id == exam_t.c.id)
+    .join(lms_t, lms_t.c.id == exam_t.c.lms_id)
     .where(attempt_t.c.attempt_code == bindparam("code"))
 )
 
@@ -75,5 +86,6 @@ def load_review_target(dbsession, attempt_code: str) -> ReviewTarget:
     row = dbsession.connection().execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
     if row is None:
         raise unknown_attempt(attempt_code)
-    exam = ExamFacts(id=row["exam_id"], **{column: row[label] for column, label in EXAM_COLUMNS.items()})
+    exam = ExamFacts(id=row["exam_id"], lms=LmsFacts(row["lms_id"], row["lms_slug"]),
+                     **{column: row[label] for column, label in EXAM_COLUMNS.items()})
     return ReviewTarget(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS})

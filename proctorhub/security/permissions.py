@@ -21,6 +21,7 @@ class Permission(enum.StrEnum):
     edit_exam = "edit_exam"
     view_attempt = "view_attempt"
     manage_configurations = "manage_configurations"
+    manage_lms = "manage_lms"
     view_backends = "view_backends"
 
 
@@ -28,5 +29,6 @@ def role_principal(role: str) -> str:
     return f"role:{role}"
 
 
-def course_principal(context_id: str) -> str:
-    return f"course:{context_id}"
+def course_principal(lms_id: int, context_id: str) -> str:
+    """A reviewer's course: a context id within one lms (the same id in another lms is another course)."""
+    return f"course:{lms_id}:{context_id}"

@@ -13,7 +13,7 @@ from pyramid.interfaces import ISessionFactory
 from pyramid.request import RequestLocalCache
 from sqlalchemy import bindparam, select
 
-from ..models import ApiToken, StaffUser, digest
+from ..models import ApiToken, Lms, StaffCourse, StaffUser, digest
 from .permissions import course_principal, role_principal
 
 SESSION_KEY = "staff_user_id"
@@ -25,9 +25,13 @@ class Identity:
     id: int
     role: str
     name: str
-    courses: tuple[str, ...] = field(default_factory=tuple)
+    # The (lms id, context id) pairs of a reviewer's courses.
+    courses: tuple[tuple[int, str], ...] = field(default_factory=tuple)
     staff_user_id: int | None = None
     email: str | None = None
+    # An ``lms`` token's lms: every LMS API read and write is limited to it.
+    lms_id: int | None = None
+    lms_slug: str | None = None
 
     @property
     def userid(self) -> str:
@@ -36,14 +40,25 @@ class Identity:
 
 token_t = ApiToken.__table__
 staff_t = StaffUser.__table__
+lms_t = Lms.__table__
+course_t = StaffCourse.__table__
 
 # Every API call runs this: a prepared Core query of the few columns an Identity needs.
 TOKEN_QUERY = (
     select(token_t.c.id, token_t.c.role, token_t.c.name, staff_t.c.id.label("staff_user_id"), staff_t.c.email,
-           staff_t.c.courses)
-    .select_from(token_t.outerjoin(staff_t, token_t.c.staff_user_id == staff_t.c.id))
+           lms_t.c.id.label("lms_id"), lms_t.c.slug.label("lms_slug"))
+    .select_from(token_t.outerjoin(staff_t, token_t.c.staff_user_id == staff_t.c.id)
+                 .outerjoin(lms_t, token_t.c.lms_id == lms_t.c.id))
     .where(token_t.c.token_hash == bindparam("token_hash"), token_t.c.revoked_at.is_(None))
 )
+COURSES_QUERY = (select(course_t.c.lms_id, course_t.c.context_id)
+                 .where(course_t.c.staff_user_id == bindparam("staff_user_id"))
+                 .order_by(course_t.c.lms_id, course_t.c.context_id))
+
+
+def _courses(request, staff_user_id: int) -> tuple[tuple[int, str], ...]:
+    rows = request.dbsession.connection().execute(COURSES_QUERY, {"staff_user_id": staff_user_id})
+    return tuple((row.lms_id, row.context_id) for row in rows)
 
 
 def _token_identity(request, token: str) -> Identity | None:
@@ -56,9 +71,12 @@ def _token_identity(request, token: str) -> Identity | None:
         id=row.id,
         role=row.role,
         name=row.name,
-        courses=tuple(row.courses or ()) if row.staff_user_id else (),
+        # Only a token linked to a reviewer has courses: an LMS's call costs no second query.
+        courses=_courses(request, row.staff_user_id) if row.staff_user_id and row.role == "reviewer" else (),
         staff_user_id=row.staff_user_id,
         email=row.email,
+        lms_id=row.lms_id,
+        lms_slug=row.lms_slug,
     )
 
 
@@ -76,7 +94,7 @@ def _staff_identity(request) -> Identity | None:
         id=staff.id,
         role=staff.role,
         name=staff.name or staff.email,
-        courses=tuple(staff.courses or ()),
+        courses=_courses(request, staff.id) if staff.role == "reviewer" else (),
         staff_user_id=staff.id,
         email=staff.email,
     )
@@ -113,7 +131,7 @@ class SecurityPolicy:
         identity = request.identity
         if identity is not None:
             principals += [Authenticated, identity.userid, role_principal(identity.role)]
-            principals += [course_principal(c) for c in identity.courses]
+            principals += [course_principal(lms_id, context_id) for lms_id, context_id in identity.courses]
         return principals
 
     def permits(self, request, context, permission):

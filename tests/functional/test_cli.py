@@ -106,3 +106,99 @@ def test_text_longer_than_its_column_is_refused_before_the_database(ini, capsys,
                 assert connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def _rows(url, query):
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text(query)).all()
+    finally:
+        engine.dispose()
+
+
+def test_lms_create_and_list(ini, capsys, dbengine):
+    path, url = ini
+    main(["initdb", path])
+    capsys.readouterr()
+    assert main(["lms", "create", path, "--name", "Moodle (Law School)"]) == 0
+    assert capsys.readouterr().out == "moodle-law-school\n"
+    assert main(["lms", "create", path, "--name", "Canvas", "--slug", "canvas-1"]) == 0
+    assert capsys.readouterr().out == "canvas-1\n"
+    # A duplicate or malformed slug: one line on standard error, exit 2, nothing written.
+    assert main(["lms", "create", path, "--name", "Again", "--slug", "canvas-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "canvas-1" in err and "exists" in err
+    assert main(["lms", "create", path, "--name", "Bad", "--slug", "Bad Slug/.."]) == 2
+    assert "slug" in capsys.readouterr().err
+    assert main(["lms", "list", path]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert "canvas-1\tCanvas" in listed and "moodle-law-school\tMoodle (Law School)" in listed
+    assert len(_rows(url, "SELECT slug FROM lms")) == len(listed)
+
+
+def test_token_create_names_the_lms_when_several_exist(ini, capsys, dbengine):
+    path, url = ini
+    main(["initdb", path])
+    # One lms (`default`, as after the migration): --lms may be left out.
+    assert main(["token", "create", path, "--role", "lms", "--name", "first"]) == 0
+    main(["lms", "create", path, "--name", "Canvas", "--slug", "canvas"])
+    capsys.readouterr()
+    assert main(["token", "create", path, "--role", "lms", "--name", "second"]) == 2
+    assert "--lms" in capsys.readouterr().err
+    assert main(["token", "create", path, "--role", "lms", "--lms", "nobody", "--name", "third"]) == 2
+    assert "nobody" in capsys.readouterr().err
+    assert main(["token", "create", path, "--role", "admin", "--lms", "canvas", "--name", "ops"]) == 2
+    capsys.readouterr()
+    assert main(["token", "create", path, "--role", "lms", "--lms", "canvas", "--name", "canvas-prod"]) == 0
+    assert main(["token", "create", path, "--role", "admin", "--name", "ops"]) == 0
+    rows = _rows(url, "SELECT t.name, l.slug FROM api_token t LEFT JOIN lms l ON l.id = t.lms_id ORDER BY t.id")
+    assert rows == [("first", "default"), ("canvas-prod", "canvas"), ("ops", None)]
+
+
+def test_token_revoke(ini, capsys, dbengine):
+    path, url = ini
+    main(["initdb", path])
+    main(["token", "create", path, "--role", "lms", "--name", "moodle"])
+    capsys.readouterr()
+    assert main(["token", "revoke", path, "moodle"]) == 0
+    assert "1 token revoked" in capsys.readouterr().out
+    assert _rows(url, "SELECT count(*) FROM api_token WHERE revoked_at IS NULL") == [(0,)]
+    assert main(["token", "revoke", path, "moodle"]) == 2
+    assert "no live token" in capsys.readouterr().err
+
+
+def test_staff_courses_are_lms_and_context_pairs(ini, capsys, dbengine, monkeypatch):
+    import io
+
+    path, url = ini
+    main(["initdb", path])
+    main(["lms", "create", path, "--name", "Canvas", "--slug", "canvas"])
+    capsys.readouterr()
+    password = "a long enough password 123\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password))
+    # Two lmss: the courses' lms must be named.
+    assert main(["staff", "create", path, "--email", "r@x.test", "--role", "reviewer", "--course", "c1"]) == 2
+    assert "--lms" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(password))
+    assert main(["staff", "create", path, "--email", "r@x.test", "--role", "reviewer", "--lms", "canvas",
+                 "--course", "c1", "--course", "c2"]) == 0
+    assert "canvas/c1, canvas/c2" in capsys.readouterr().out
+    rows = _rows(url, "SELECT s.email, l.slug, c.context_id FROM staff_course c JOIN staff_user s "
+                      "ON s.id = c.staff_user_id JOIN lms l ON l.id = c.lms_id ORDER BY c.context_id")
+    assert rows == [("r@x.test", "canvas", "c1"), ("r@x.test", "canvas", "c2")]
+    monkeypatch.setattr("sys.stdin", io.StringIO(password))
+    assert main(["staff", "create", path, "--email", "q@x.test", "--role", "reviewer", "--lms", "nobody",
+                 "--course", "c1"]) == 2
+    assert _rows(url, "SELECT count(*) FROM staff_user WHERE email = 'q@x.test'") == [(0,)]
+
+
+def test_help_names_the_lms_commands(capsys):
+    helps = {}
+    for argv in (["lms", "create"], ["lms", "list"], ["token", "create"], ["token", "revoke"], ["staff", "create"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--help"])
+        assert exit_.value.code == 0
+        helps[" ".join(argv)] = capsys.readouterr().out
+    assert "--slug SLUG" in helps["lms create"] and "--lms SLUG" in helps["token create"]
+    assert "NAME" in helps["token revoke"] and "--lms SLUG" in helps["staff create"]

@@ -132,12 +132,12 @@ def sandbox_key(tmp_path_factory):
 
 
 @pytest.fixture
-def world(base_settings, dbengine, dbsession, sandbox_key, tmp_path):
+def world(base_settings, dbengine, dbsession, sandbox_key, tmp_path, encryptor):
     """proctorhub, the sandbox tool registered with it, and an LMS page, all listening on 127.0.0.1."""
     platform_app, tool_app = Deferred(), Deferred()
     with serve(platform_app) as platform, serve(tool_app) as tool, serve(_lms_page, threads=2) as lms:
         platform_app.app = main({}, **{**base_settings, "proctorhub.issuer": platform})
-        dbsession.add(new_key(KeyState.active))
+        dbsession.add(new_key(KeyState.active, encryptor))
         dbsession.commit()
         config = f.configuration(dbsession, **registration(tool, name="Sandbox vendor",
                                                            deployment_id="deployment-1"))

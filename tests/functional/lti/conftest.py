@@ -30,13 +30,13 @@ ACS_ACTIONS = ["pause", "resume", "terminate", "update", "flag"]
 
 
 @pytest.fixture(scope="session")
-def platform_key_rows():
+def platform_key_rows(encryptor):
     """Generated once per run (2048-bit keys are slow to make); inserted afresh for each test."""
-    return [new_key(KeyState.active), new_key(KeyState.next)]
+    return [new_key(KeyState.active, encryptor), new_key(KeyState.next, encryptor)]
 
 
 def _copy(key: PlatformKey) -> PlatformKey:
-    return PlatformKey(kid=key.kid, state=key.state, private_key_pem=key.private_key_pem,
+    return PlatformKey(kid=key.kid, state=key.state, private_key_encrypted=key.private_key_encrypted,
                        public_jwk=dict(key.public_jwk), created_at=key.created_at, activated_at=key.activated_at)
 
 

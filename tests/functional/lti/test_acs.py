@@ -62,7 +62,7 @@ def test_acs_access_tokens_are_not_looked_up_as_api_tokens(flow, started, app):
     assert api_token_queries == []
 
 
-def test_expired_access_token_names_the_failed_check(flow, started, dbsession):
+def test_expired_access_token_names_the_failed_check(flow, started, dbsession, encryptor):
     import time
 
     from proctorhub.lti import claims as c
@@ -70,7 +70,8 @@ def test_expired_access_token_names_the_failed_check(flow, started, dbsession):
 
     now = int(time.time())
     expired = sign(dbsession, {"iss": ISSUER, "aud": f"{ISSUER}/lti/acs", "sub": flow.config.client_id,
-                               "scope": c.ACS_SCOPE, "iat": now - 7200, "exp": now - 3600, "jti": "old"})
+                               "scope": c.ACS_SCOPE, "iat": now - 7200, "exp": now - 3600, "jti": "old"},
+                   encryptor=encryptor)
     dbsession.commit()
     before = snapshot(dbsession)
     refused = _acs(flow, expired, "pause", status=401)["error"]

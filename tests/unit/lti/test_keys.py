@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import jwt
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 
+from proctorhub.crypto import Encryptor
 from proctorhub.lti import keys
 from proctorhub.models import KeyState
+
+ENCRYPTOR = Encryptor([Fernet.generate_key()])
 
 
 class _Rows:
@@ -15,7 +19,7 @@ class _Rows:
 
     def execute(self, statement):
         text = str(statement)
-        value = self.pem if "private_key_pem" in text else self.kid
+        value = self.pem if "private_key_encrypted" in text else self.kid
         return _Result(value)
 
 
@@ -31,15 +35,16 @@ class _Result:
 
 
 def test_new_key_is_rsa_2048_with_a_public_jwk():
-    key = keys.new_key(KeyState.next)
-    private = serialization.load_pem_private_key(key.private_key_pem.encode(), None)
+    key = keys.new_key(KeyState.next, ENCRYPTOR)
+    assert "PRIVATE" not in key.private_key_encrypted
+    private = serialization.load_pem_private_key(ENCRYPTOR.decrypt(key.private_key_encrypted), None)
     assert private.key_size >= 2048
     assert key.public_jwk["kid"] == key.kid and "d" not in key.public_jwk
     assert key.state == "next" and key.activated_at is None
 
 
 def test_private_key_parsed_once_per_kid(monkeypatch):
-    key = keys.new_key(KeyState.active)
+    key = keys.new_key(KeyState.active, ENCRYPTOR)
     calls = []
     real = serialization.load_pem_private_key
 
@@ -48,8 +53,8 @@ def test_private_key_parsed_once_per_kid(monkeypatch):
         return real(data, password)
 
     monkeypatch.setattr(keys.serialization, "load_pem_private_key", counting)
-    rows = _Rows(key.kid, key.private_key_pem)
-    tokens = [keys.sign(rows, {"sub": str(i)}) for i in range(5)]
+    rows = _Rows(key.kid, key.private_key_encrypted)
+    tokens = [keys.sign(rows, {"sub": str(i)}, encryptor=ENCRYPTOR) for i in range(5)]
     assert len(calls) == 1
     public = jwt.algorithms.RSAAlgorithm.from_jwk(key.public_jwk)
     assert [jwt.decode(t, public, algorithms=["RS256"])["sub"] for t in tokens] == ["0", "1", "2", "3", "4"]
