@@ -11,6 +11,7 @@
     proctorhub keys rotate INI
     proctorhub keys list INI
     proctorhub keys reencrypt INI
+    proctorhub purge INI
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..models import faults
 from ..settings import SettingsError
-from . import initdb, keys, lms, seed, staff, tokens
+from . import initdb, keys, lms, purge, seed, staff, tokens
 from .common import CommandError
 
-COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed]
+COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed, purge]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,4 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args) or 0
     except (CommandError, SettingsError) as exc:
         print(f"proctorhub {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        # One line, never a traceback: what the database said, without the SQL or its values.
+        print(f"proctorhub {args.command}: the database refused or did not answer: {faults.describe(exc)}",
+              file=sys.stderr)
         return 2
