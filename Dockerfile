@@ -7,7 +7,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONWARNINGS="ignore:pkg_resources is deprecated:UserWarning"
 
 WORKDIR /srv/proctorhub
 COPY setup.cfg pyproject.toml README.md ./

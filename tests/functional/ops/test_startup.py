@@ -55,6 +55,7 @@ def test_an_unreachable_database_is_named(base_settings):
 
 def test_pserve_production_ini_without_its_environment_prints_one_message():
     env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    env["PYTHONWARNINGS"] = "ignore:pkg_resources is deprecated:UserWarning"  # pyramid's own, as `make serve`
     completed = subprocess.run([sys.executable, "-m", "pyramid.scripts.pserve", str(ROOT / "production.ini")],
                                env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert completed.returncode == 1
