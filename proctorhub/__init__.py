@@ -54,6 +54,8 @@ def main(global_config, **settings):
         config.include(".api", route_prefix="/api/v1")
         # Vendor review callbacks.
         config.include(".reviews", route_prefix="/api/v1")
+        # GET /api/v1/openapi.json: the API as an OpenAPI 3.1 document.
+        config.include(".openapi")
         # Staff admin (traversal under /admin).
         config.include(".admin")
         config.scan()
