@@ -48,6 +48,8 @@ def main(global_config, **settings):
         config.include(".backends")
         # LTI 1.3 platform (launches, authorization, start/end assessment, ACS, JWKS): all state in the DB.
         config.include(".lti")
+        # LTI Dynamic Registration: a tool registers itself at /lti/register, pending an admin's approval.
+        config.include(".registrations")
         # GET /: what this service is and where its parts are.
         config.include(".home")
         # LMS API: attempts.
@@ -58,6 +60,8 @@ def main(global_config, **settings):
         config.include(".openapi")
         # Staff admin (traversal under /admin).
         config.include(".admin")
+        # Scripts and styles of the pages, as files (the pages carry no inline script).
+        config.add_static_view("static", "proctorhub:static/", cache_max_age=3600)
         config.scan()
     app = config.make_wsgi_app()
     _freeze_start_up_objects()

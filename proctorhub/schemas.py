@@ -82,6 +82,21 @@ def http_url(node, value):
         raise colander.Invalid(node, "must be an absolute http(s) URL")
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def tool_url(node, value):
+    """A URL of an LTI tool (its login, launch, redirect and JWKS URLs, typed by an admin or sent
+    by the tool at registration): as ``http_url``, and https (http only on the loopback, for a tool
+    on the same machine), without a fragment."""
+    http_url(node, value)
+    parts = urlsplit(value)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise colander.Invalid(node, "must use https:// (http:// is allowed only for localhost)")
+    if parts.fragment:
+        raise colander.Invalid(node, "must not have a #fragment")
+
+
 class StrictBool(colander.Boolean):
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:

@@ -35,6 +35,7 @@ DEFAULTS = {
     "proctorhub.lti.jwks_timeout_seconds": "5",
     "proctorhub.lti.jwks_cache_seconds": "300",
     "proctorhub.lti.jwks_refetches_per_minute": "10",
+    "proctorhub.lti.registration_ttl_seconds": "3600",
     "proctorhub.session_secret": "",
     "proctorhub.secure_cookies": "false",
     # Database time limits (PostgreSQL; SQLite keeps its own busy timeout). A database that is
@@ -55,6 +56,7 @@ DEFAULTS = {
     # idle costs no request.
     "sqlalchemy.pool_pre_ping": "true",
     "proctorhub.development_mode": "false",
+    "proctorhub.session_max_age_seconds": str(12 * 3600),
     "proctorhub.encryption_keys": "",
     "proctorhub.outbound.allow_private_addresses": "false",
 }
@@ -119,6 +121,7 @@ class AppSettings:
     jwks_timeout_seconds: float = 5.0
     jwks_cache_seconds: int = 300
     jwks_refetches_per_minute: int = 10
+    registration_ttl_seconds: int = 3600
     session_secret: str = ""
     secure_cookies: bool = False
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -127,6 +130,8 @@ class AppSettings:
     # Explicit development mode: development defaults (encryption key, weak session secret) are
     # accepted only when this is on; a deployment nobody tuned refuses to start without real ones.
     development_mode: bool = False
+    # A staff session ends this long after its sign-in, however active (idle ones end sooner).
+    session_max_age_seconds: int = 12 * 3600
     encryption_keys: tuple[str, ...] = ()
     # Outbound requests may go to private, loopback and link-local addresses (development, tests).
     outbound_allow_private_addresses: bool = False
@@ -256,6 +261,7 @@ def parse_settings(raw: dict) -> AppSettings:
         jwks_timeout_seconds=seconds("proctorhub.lti.jwks_timeout_seconds"),
         jwks_cache_seconds=whole("proctorhub.lti.jwks_cache_seconds"),
         jwks_refetches_per_minute=whole("proctorhub.lti.jwks_refetches_per_minute"),
+        registration_ttl_seconds=whole("proctorhub.lti.registration_ttl_seconds", minimum=1),
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
         database=database,
@@ -266,6 +272,7 @@ def parse_settings(raw: dict) -> AppSettings:
             batch_size=whole("proctorhub.retention.batch_size", minimum=1),
         ),
         development_mode=asbool(settings["proctorhub.development_mode"]),
+        session_max_age_seconds=whole("proctorhub.session_max_age_seconds", minimum=60),
         encryption_keys=tuple(key for key in str(settings["proctorhub.encryption_keys"]).replace(",", " ").split()),
         outbound_allow_private_addresses=asbool(settings["proctorhub.outbound.allow_private_addresses"]),
     )

@@ -17,9 +17,9 @@ from .timeline import clock, severity
              permission=Permission.view_admin)
 def admin_index(context, request):
     """Where the admin's collections are."""
-    names = ["reviews", "exams", "backends"]
+    names = ["reviews", "attempts", "exams", "backends"]
     if request.has_permission(Permission.manage_configurations, context):
-        names.insert(0, "configurations")
+        names[:0] = ["configurations", "registrations"]
     if request.has_permission(Permission.manage_lms, context):
         names.insert(0, "lms")
     return {"links": {name: admin_url(request, context[name]) for name in names}}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import colander
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pyramid.httpexceptions import HTTPSeeOther
@@ -13,8 +11,10 @@ from sqlalchemy import select
 from ..errors import Conflict
 from ..lti.setup_values import tool_setup_values
 from ..models import ToolConfiguration
+from ..models.configuration import ACS_ACTIONS
 from ..outbound import OutboundRefused
-from ..schemas import StrictBool, http_url
+from ..registrations.service import awaiting_approval
+from ..schemas import StrictBool, tool_url
 from ..security import Permission
 from . import audit
 from .forms import admin_url, enabled_backend, form_data, json_body, json_update
@@ -23,21 +23,8 @@ from .serialize import configuration_json
 from .tool_setup import LABELS
 
 TEMPLATES = "proctorhub:templates/admin/"
-ACS_ACTIONS = ("pause", "resume", "terminate", "update", "flag")
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 FIELDS = ("name", "deployment_id", "oidc_login_url", "launch_url", "redirect_uris", "jwks_url", "public_key_pem",
           "proctoring_enabled", "acs_actions", "backend")
-
-
-def tool_url(node, value):
-    """An absolute https URL (http only on the loopback, for a tool on the same machine), no fragment;
-    as ``schemas.http_url``, nothing a redirect's Location header cannot carry."""
-    http_url(node, value)
-    parts = urlsplit(value)
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise colander.Invalid(node, "must use https:// (http:// is allowed only for localhost)")
-    if parts.fragment:
-        raise colander.Invalid(node, "must not have a #fragment")
 
 
 def pem_public_key(node, value):
@@ -194,7 +181,11 @@ def _submit_form(request, save, *, action, configuration=None):
              renderer=TEMPLATES + "configurations.jinja2", permission=Permission.manage_configurations)
 def configurations_page(context, request):
     rows = list(request.dbsession.execute(select(ToolConfiguration).order_by(ToolConfiguration.name)).scalars())
-    return {"configurations": rows, "new_url": admin_url(request, context, "new"),
+    awaiting = [row for row in rows if awaiting_approval(row)]
+    # What waits for an admin's approval comes first.
+    rows = awaiting + [row for row in rows if row not in awaiting]
+    return {"configurations": rows, "awaiting": awaiting, "new_url": admin_url(request, context, "new"),
+            "registrations_url": admin_url(request, context.__parent__["registrations"]),
             "url": lambda row: admin_url(request, context, str(row.id)), "nav": "configurations"}
 
 
@@ -224,6 +215,9 @@ def configuration_page(context, request):
         "setup": tool_setup_values(request, context.row),
         "labels": LABELS,
         "edit_url": admin_url(request, context, "edit"),
+        "awaiting_approval": awaiting_approval(context.row),
+        "approve_url": admin_url(request, context, "approve"),
+        "reject_url": admin_url(request, context, "reject"),
         "audit_entries": audit.entries_for(request.dbsession, "configuration", context.row.id),
         "nav": "configurations",
     }

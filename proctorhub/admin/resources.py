@@ -1,8 +1,8 @@
 """The admin's resource tree (hybrid traversal under ``/admin``).
 
-``/admin/lms/{slug}``, ``/admin/configurations/{id}``, ``/admin/exams/{id}``, ``/admin/attempts/{code}``,
-``/admin/reviews/{id}``, ``/admin/backends/``. Each resource wraps one row or one collection,
-carries its ``__acl__``, and answers ``KeyError`` (404) for a malformed or unknown name.
+``/admin/lms/{slug}``, ``/admin/configurations/{id}``, ``/admin/registrations/{id}``, ``/admin/exams/{id}``,
+``/admin/attempts/{code}``, ``/admin/reviews/{id}``, ``/admin/backends/``. Each resource wraps one row or
+one collection, carries its ``__acl__``, and answers ``KeyError`` (404) for a malformed or unknown name.
 
 Who may do what: admins everything; reviewers the reviews, attempts and exams of the courses
 on their account (``course:<lms id>:<context_id>`` principals: a course is a context id within
@@ -17,7 +17,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ..lms.service import find_lms
-from ..models import Attempt, Exam, Review, ToolConfiguration
+from ..models import Attempt, Exam, Registration, Review, ToolConfiguration
 from ..schemas import parse_row_id
 from ..security import Permission, course_principal, role_principal
 
@@ -118,6 +118,18 @@ class ConfigurationsResource(Collection):
     model = ToolConfiguration
 
 
+# -- LTI Dynamic Registrations (admins only) --------------------------------------------------------
+
+class RegistrationResource(Item):
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+
+
+class RegistrationsResource(Collection):
+    __acl__ = [(Allow, ADMIN, ALL_PERMISSIONS), DENY_ALL]
+    item_factory = RegistrationResource
+    model = Registration
+
+
 # -- exams -------------------------------------------------------------------------------------------
 
 class ExamResource(Item):
@@ -179,6 +191,7 @@ class BackendsResource(Resource):
 AdminRoot.children = {
     "lms": LmssResource,
     "configurations": ConfigurationsResource,
+    "registrations": RegistrationsResource,
     "exams": ExamsResource,
     "attempts": AttemptsResource,
     "reviews": ReviewsResource,

@@ -16,12 +16,18 @@ def configuration_json(request, configuration: ToolConfiguration, *, setup: bool
         "deployment_id": configuration.deployment_id,
         "oidc_login_url": configuration.oidc_login_url,
         "launch_url": configuration.launch_url,
+        "end_assessment_url": configuration.end_assessment_url,
         "redirect_uris": list(configuration.redirect_uris or []),
         "jwks_url": configuration.jwks_url,
         "public_key_pem": configuration.public_key_pem,
         "proctoring_enabled": configuration.proctoring_enabled,
         "acs_actions": list(configuration.acs_actions or []),
         "backend": configuration.backend,
+        "status": configuration.status,
+        # What the tool asked for when it registered itself (null for hand-made configurations),
+        # and a later registration waiting for approval.
+        "registration": configuration.registration,
+        "pending_update": configuration.pending_update,
         "created_at": iso(configuration.created_at),
         "modified_at": iso(configuration.modified_at),
     }
@@ -65,6 +71,14 @@ def review_summary_json(review) -> dict:
     }
 
 
+def claim_json(review) -> dict:
+    from .second_review import live_claim
+
+    holder = live_claim(review)
+    return {"claimed_by": holder.email if holder else None,
+            "claimed_at": iso(review.claimed_at) if holder else None}
+
+
 def history_json(entry) -> dict:
     return {
         "id": entry.id,
@@ -89,6 +103,10 @@ def review_detail_json(review, *, audit_entries, raw: bool) -> dict:
         attempt=attempt_json(review.attempt, review),
         history=[history_json(h) for h in review.history],
         audit=[audit_json(e) for e in audit_entries],
+        # What a decision sends back as "seen", to be told if the review changed meanwhile.
+        version=len(review.history),
+        decided_at=iso(review.decided_at),
+        **claim_json(review),
     )
     # The redacted payload is large and rarely needed: sent only when asked for (?raw=1).
     if raw:

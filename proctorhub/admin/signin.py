@@ -1,14 +1,14 @@
 """Staff sign-in and sign-out (``/admin/sign-in``, ``/admin/sign-out``).
 
-Failed sign-ins are counted per email in the database (``signin_throttle``), known accounts or
-not, so every process slows the same guesser: after ``FREE_FAILURES`` in a row, the email is
-locked for ``BASE_LOCK_SECONDS``, doubling with each further failure up to ``MAX_LOCK_SECONDS``.
-While locked, the password is not even checked.
+Failed sign-ins are throttled per (email, client address) and per client address, in the
+database (``admin.throttle``): every process slows the same guesser, and nobody can lock an
+account out for its owner elsewhere. Signing out ends every session of the user (their session
+generation moves on, see ``security.policy``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
@@ -16,51 +16,30 @@ from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
-from ..models import SigninThrottle, StaffUser, utcnow
-from ..models.retry import flush_or_retry
+from ..models import StaffUser, utcnow
 from ..security.passwords import hash_password, needs_rehash, verify_password
+from . import throttle as th
 
 TEMPLATE = "proctorhub:templates/admin/signin.jinja2"
-FREE_FAILURES = 5
-BASE_LOCK_SECONDS = 30
-MAX_LOCK_SECONDS = 15 * 60
+# Throttle rows whose failures no longer count are deleted at most this often per process.
+PURGE_INTERVAL_SECONDS = 60.0
+_last_purge = float("-inf")
 
 
 def safe_next(request, value: str | None) -> str:
-    """Only a path on this site: never an absolute or scheme-relative URL (an open redirect)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    """Only a path on this site, in printable ASCII without spaces: never an absolute or
+    scheme-relative URL (an open redirect), nor anything a Location header cannot carry."""
+    if (value and value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and all(0x21 <= ord(ch) <= 0x7E for ch in value)):
         return value
     return request.route_path("admin", traverse="/reviews/")
 
 
-def lock_seconds(failures: int) -> int:
-    if failures < FREE_FAILURES:
-        return 0
-    return min(BASE_LOCK_SECONDS * 2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
-
-
-def _throttle(dbsession, email: str) -> SigninThrottle | None:
-    return dbsession.execute(
-        select(SigninThrottle).where(SigninThrottle.email == email).with_for_update()
-    ).scalar_one_or_none()
-
-
-def seconds_locked(throttle: SigninThrottle | None, now: dt.datetime) -> int:
-    if throttle is None or throttle.locked_until is None or throttle.locked_until <= now:
-        return 0
-    return max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
-
-
-def record_failure(dbsession, email: str, throttle: SigninThrottle | None, now: dt.datetime) -> None:
-    if throttle is None:
-        throttle = SigninThrottle(email=email, failures=0)
-        dbsession.add(throttle)
-    throttle.failures += 1
-    throttle.last_failure_at = now
-    locked = lock_seconds(throttle.failures)
-    throttle.locked_until = now + dt.timedelta(seconds=locked) if locked else None
-    # Two failures for a new email at once: the loser's insert is retried and finds the row.
-    flush_or_retry(dbsession)
+def _purge_if_due(dbsession, now) -> None:
+    global _last_purge
+    if time.monotonic() - _last_purge >= PURGE_INTERVAL_SECONDS:
+        _last_purge = time.monotonic()
+        th.purge(dbsession, now)
 
 
 def _form(request, *, email="", error=None, status=200):
@@ -80,33 +59,41 @@ def signin_page(request):
 def signin(request):
     email = request.POST.get("email", "").strip().lower()[:255]
     password = request.POST.get("password", "")
+    # Decided before anything is written, so that a bad value cannot fail after the commit.
+    next_path = safe_next(request, request.POST.get("next"))
     dbsession = request.dbsession
     now = utcnow()
-    throttle = _throttle(dbsession, email)
-    wait = seconds_locked(throttle, now)
+    _purge_if_due(dbsession, now)
+    throttle = th.load(dbsession, email, request.client_addr)
+    wait = throttle.seconds_locked(now)
     if wait:
         return _form(request, email=email, status=429,
-                     error=f"Too many failed sign-ins for this email. Try again in {wait} seconds.")
+                     error=f"Too many failed sign-ins from here. Try again in {wait} seconds.")
     staff = dbsession.execute(
         select(StaffUser).where(func.lower(StaffUser.email) == email)
     ).scalar_one_or_none() if email else None
-    if not verify_password(staff.password_hash if staff else None, password) or staff.role not in ("admin",
-                                                                                                  "reviewer"):
-        record_failure(dbsession, email, throttle, now)
+    usable = staff is not None and staff.disabled_at is None and staff.role in ("admin", "reviewer")
+    if not verify_password(staff.password_hash if usable else None, password):
+        th.record_failure(dbsession, throttle, now)
         return _form(request, email=email, status=401, error="Wrong email or password.")
-    if throttle is not None:
-        dbsession.delete(throttle)
+    th.record_success(dbsession, throttle)
     if needs_rehash(staff.password_hash):
         staff.password_hash = hash_password(password)
     # A fresh session and CSRF token for the signed-in user.
     request.session.invalidate()
-    headers = remember(request, staff.id)
+    headers = remember(request, staff.id, generation=staff.session_generation)
     request.session.new_csrf_token()
-    return HTTPSeeOther(safe_next(request, request.POST.get("next")), headers=headers)
+    return HTTPSeeOther(next_path, headers=headers)
 
 
 @view_config(route_name="admin.signout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def signout(request):
+    """End the session: this cookie, any copy of it, and the user's other sessions."""
+    identity = request.identity
+    if identity is not None and identity.kind == "staff":
+        staff = request.dbsession.get(StaffUser, identity.staff_user_id)
+        if staff is not None:
+            staff.session_generation += 1
     headers = forget(request)
     request.session.invalidate()
     request.session.flash("You are signed out.")

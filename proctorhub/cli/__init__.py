@@ -7,6 +7,8 @@
     proctorhub token revoke INI NAME
     proctorhub staff create INI --email EMAIL --role admin|reviewer [--lms SLUG] [--course CONTEXT_ID ...]
                                                            (password on stdin)
+    proctorhub staff password INI --email EMAIL              (password on stdin; ends their sessions)
+    proctorhub staff disable INI --email EMAIL
     proctorhub seed INI --reviews N
     proctorhub keys rotate INI
     proctorhub keys list INI

@@ -1,4 +1,7 @@
-"""``proctorhub staff create INI --email E --role admin|reviewer [--lms SLUG] [--course C ...]``: add a staff user.
+"""``proctorhub staff create INI --email E --role admin|reviewer [--lms SLUG] [--course C ...]``: add a staff user;
+``proctorhub staff password INI --email E``: set a new password (read as for ``create``);
+``proctorhub staff disable INI --email E``: the user can no longer sign in or use their tokens.
+Both end every session the user has open.
 
 A reviewer's courses are (lms, context id) pairs: the ``--course`` ids are in the lms ``--lms``
 names, which may be left out while only one lms exists.
@@ -15,7 +18,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from ..models import Role, StaffCourse, StaffUser
+from ..models import Role, StaffCourse, StaffUser, utcnow
 from ..security.passwords import hash_password, password_problem
 from .common import CommandError, add_ini_argument, fits, session_for
 from .tokens import token_lms
@@ -47,6 +50,26 @@ def register(commands) -> None:
     create.add_argument("--name", default=None, type=fits(StaffUser.__table__.c.name),
                         help="the name shown in the admin")
     create.set_defaults(handler=run_create)
+    password = actions.add_parser(
+        "password",
+        help="set a staff user's password (read from standard input); ends their sessions",
+        description="Set the password of the staff user EMAIL to the one read from standard input (as for "
+        "`staff create`). Every session the user has open ends: each browser must sign in again.",
+    )
+    add_ini_argument(password)
+    password.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
+                          help="the staff user's email")
+    password.set_defaults(handler=run_password)
+    disable = actions.add_parser(
+        "disable",
+        help="disable a staff user: no sign-in, no sessions, no API tokens",
+        description="Disable the staff user EMAIL: they can no longer sign in, every session they have open "
+        "ends at once, and API tokens linked to them stop working. Their reviews and audit trail stay.",
+    )
+    add_ini_argument(disable)
+    disable.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
+                         help="the staff user's email")
+    disable.set_defaults(handler=run_disable)
 
 
 def read_password(stdin=None) -> str:
@@ -95,4 +118,35 @@ def run_create(args) -> int:
         courses = ", ".join(f"{c.lms.slug}/{c.context_id}" for c in staff.courses)
         summary += f"; courses: {courses or 'none'})" if staff.role == "reviewer" else ")"
     print(summary)
+    return 0
+
+
+def find_staff(session, email: str) -> StaffUser:
+    staff = session.execute(
+        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
+    ).scalar_one_or_none()
+    if staff is None:
+        raise CommandError(f"no staff user has the email {email.strip()}")
+    return staff
+
+
+def run_password(args) -> int:
+    password = read_password()
+    with session_for(args.ini) as (session, _settings):
+        staff = find_staff(session, args.email)
+        staff.password_hash = hash_password(password)
+        staff.session_generation += 1  # every cookie signed in with the old password stops working
+        email = staff.email
+    print(f"password changed for {email}; their sessions have ended")
+    return 0
+
+
+def run_disable(args) -> int:
+    with session_for(args.ini) as (session, _settings):
+        staff = find_staff(session, args.email)
+        if staff.disabled_at is None:
+            staff.disabled_at = utcnow()
+        staff.session_generation += 1
+        email = staff.email
+    print(f"staff user {email} disabled; their sessions have ended and their tokens no longer work")
     return 0

@@ -80,7 +80,7 @@ def issue_token(request):
     except LtiError as exc:
         raise OAuthError(f"the client assertion is refused: {exc.message}", code="invalid_client",
                          status=401, details={"check": exc.code}) from None
-    if not configuration.proctoring_enabled or not configuration.acs_actions:
+    if configuration.status != "active" or not configuration.proctoring_enabled or not configuration.acs_actions:
         raise OAuthError("this tool is not offered the Assessment Control Service", code="unauthorized_client")
     now = int(time.time())
     access_token = sign(request.dbsession, {

@@ -33,8 +33,8 @@ from .keys import ACTIVE_KID_COLUMN
 from .single_use import spend_row
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
 
-CONFIGURATION_COLUMNS = ("id", "name", "client_id", "deployment_id", "launch_url", "redirect_uris",
-                         "proctoring_enabled", "acs_actions")
+CONFIGURATION_COLUMNS = ("id", "name", "client_id", "deployment_id", "launch_url", "end_assessment_url",
+                         "redirect_uris", "proctoring_enabled", "acs_actions")
 SESSION_COLUMNS = ("id", "user_id", "expires_at")
 LAUNCH_COLUMNS = ("id", "configuration_id", "browser_session_id", "authorized_at", "expires_at", "message_type",
                   "user_id", "user_role", "attempt_id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from ..models.configuration import target_link_uri
 from . import claims as c
 from .keys import sign
 from .urls import platform_urls
@@ -30,7 +31,8 @@ def id_token_claims(request, launch, *, nonce: str, session_data: str | None, no
         c.MESSAGE_TYPE: launch.message_type,
         c.VERSION: c.LTI_VERSION,
         c.DEPLOYMENT_ID: configuration.deployment_id,
-        c.TARGET_LINK_URI: configuration.launch_url,
+        c.TARGET_LINK_URI: target_link_uri(launch.message_type, configuration.launch_url,
+                                           configuration.end_assessment_url),
         c.ROLES: [launch.user_role],
         c.RESOURCE_LINK: {"id": exam.resource_link_id, "title": exam.resource_link_title or exam.name},
         c.ATTEMPT_NUMBER: attempt.attempt_number,

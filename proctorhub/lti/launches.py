@@ -24,7 +24,8 @@ from ..attempts.service import (
     review_of,
 )
 from ..errors import Conflict, NotFound, PreconditionFailed
-from ..models import AttemptStatus, MessageType, digest, utcnow
+from ..models import AttemptStatus, ConfigurationStatus, MessageType, digest, utcnow
+from ..models.configuration import target_link_uri
 from ..schemas import StrictInt, http_url, json_request_body, validate
 from ..security import Permission
 from .browser import bind_browser_session, cookie_hash
@@ -59,8 +60,8 @@ class CreateLaunchSchema(AttemptTargetSchema):
 # attempt, in one statement (the exam and attempt LEFT JOINed, so a first launch still finds the tool).
 LAUNCH_TARGET_QUERY = (
     select(
-        config_t.c.id, config_t.c.proctoring_enabled, config_t.c.oidc_login_url, config_t.c.launch_url,
-        config_t.c.redirect_uris, config_t.c.backend,
+        config_t.c.id, config_t.c.status, config_t.c.proctoring_enabled, config_t.c.oidc_login_url,
+        config_t.c.launch_url, config_t.c.redirect_uris, config_t.c.backend,
         exam_t.c.id.label("exam_id"), exam_t.c.configuration_id.label("exam_configuration_id"),
         exam_t.c.backend.label("exam_backend"), exam_t.c.time_limit_mins,
         attempt_t.c.id.label("attempt_id"),
@@ -91,7 +92,7 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
         "resource_link_id": resource_link_id,
         "user_id": target.user["id"], "attempt_number": target.attempt_number,
     }).one_or_none()
-    if (row is None or not row.proctoring_enabled
+    if (row is None or row.status != ConfigurationStatus.active or not row.proctoring_enabled
             or not (row.oidc_login_url and row.launch_url and row.redirect_uris)
             or row.exam_id is None or row.exam_configuration_id != row.id or row.attempt_id is not None
             or (row.backend is not None and (row.backend not in request.backends or row.exam_backend is None))):
@@ -137,6 +138,11 @@ def create_launch(request):
 def _find_or_create_for_launch(request, data: dict, target: AttemptRequest):
     """The general path, through the ORM: every check, in order, with its refusal."""
     configuration = get_configuration(request.dbsession, data["config_id"])
+    if configuration.status != ConfigurationStatus.active:
+        # A tool that registered itself launches only once an admin approved it.
+        raise PreconditionFailed(f"this tool configuration is {configuration.status}: an admin must approve it "
+                                 "before it can be launched", code=f"configuration_{configuration.status}",
+                                 details={"status": configuration.status})
     if not configuration.proctoring_enabled:
         raise PreconditionFailed("proctoring is not enabled for this tool configuration", code="proctoring_disabled")
     if not (configuration.oidc_login_url and configuration.launch_url and configuration.redirect_uris):
@@ -165,7 +171,8 @@ ENTRY_QUERY = (
     select(
         launch_t.c.id, launch_t.c.entered_at, launch_t.c.expires_at, launch_t.c.message_type, launch_t.c.user_id,
         launch_t.c.attempt_id,
-        config_t.c.launch_url, config_t.c.oidc_login_url, config_t.c.deployment_id, config_t.c.client_id,
+        config_t.c.launch_url, config_t.c.end_assessment_url, config_t.c.oidc_login_url, config_t.c.deployment_id,
+        config_t.c.client_id,
         attempt_t.c.attempt_code, attempt_t.c.status.label("attempt_status"), attempt_t.c.started_at,
         session_t.c.id.label("session_id"), session_t.c.user_id.label("session_user_id"),
         session_t.c.expires_at.label("session_expires_at"),
@@ -207,7 +214,7 @@ def enter_launch(request):
     query = {
         "iss": request.app_settings.issuer,
         "login_hint": launch.user_id,
-        "target_link_uri": launch.launch_url,
+        "target_link_uri": target_link_uri(launch.message_type, launch.launch_url, launch.end_assessment_url),
         "lti_message_hint": hint,
         "lti_deployment_id": launch.deployment_id,
         "client_id": launch.client_id,

@@ -18,6 +18,7 @@ def platform_urls(issuer: str) -> MappingProxyType:
         "token_endpoint": f"{issuer}/lti/token",
         "jwks_uri": f"{issuer}/lti/jwks",
         "openid_configuration": f"{issuer}/.well-known/openid-configuration",
+        "registration_endpoint": f"{issuer}/lti/register",
         "start_assessment_url": f"{issuer}/lti/start-assessment",
         "assessment_control_url": f"{issuer}/lti/acs",
         "launch_url_prefix": f"{issuer}/lti/launch/",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from ..settings import parse_database_settings
 from .attempt import COMPLETED_STATUSES, Attempt, AttemptStatus  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
-from .configuration import ToolConfiguration  # noqa: F401
+from .configuration import ConfigurationStatus, ToolConfiguration  # noqa: F401
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
 from .faults import mark_committing
@@ -25,6 +25,7 @@ from .lti import (  # noqa: F401
     SessionData,
 )
 from .meta import Base, digest, metadata, utcnow  # noqa: F401
+from .registration import Registration  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .signin import SigninThrottle  # noqa: F401
 from .sqlite_writers import queue_sqlite_writers

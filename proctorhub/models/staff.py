@@ -27,6 +27,11 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every signed session cookie carries the generation it was issued in: sign-out, a password
+    # change and ``staff disable`` bump it, and every cookie issued before stops working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A disabled user cannot sign in, and neither their sessions nor their API tokens count.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     # The courses a reviewer may see; admins see everything.
     courses: Mapped[list[StaffCourse]] = relationship(

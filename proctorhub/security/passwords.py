@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 10
 
-# Verified when the email is unknown, so that a wrong email costs what a wrong password does and
-# response times do not tell which emails have accounts.
+# An unknown email must take as long as a wrong password, or response times would tell which
+# emails have accounts; but hashing for it would let a flood of made-up emails spend the CPU.
+# So an unknown email waits (no CPU) for as long as a verification took here, measured once.
 _DUMMY_HASH = _hasher.hash("proctorhub: no such staff user")
+_started = time.perf_counter()
+try:
+    _hasher.verify(_DUMMY_HASH, "proctorhub: the wrong password")
+except VerifyMismatchError:
+    pass
+VERIFY_SECONDS = time.perf_counter() - _started
 
 
 def hash_password(password: str) -> str:
@@ -18,8 +27,13 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; with no hash (unknown user) False, after the time a real
+    verification takes but without its work."""
+    if password_hash is None:
+        time.sleep(VERIFY_SECONDS)
+        return False
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -8,6 +8,7 @@ The resource decides which of the two it takes: ``accepts_api_tokens`` and
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
@@ -19,6 +20,8 @@ from ..models import ApiToken, Lms, StaffCourse, StaffUser, digest
 from .permissions import course_principal, role_principal
 
 SESSION_KEY = "staff_user_id"
+GENERATION_KEY = "staff_session_generation"
+SIGNED_IN_AT_KEY = "staff_signed_in_at"
 
 
 def accepts_session_cookie(request) -> bool:
@@ -55,7 +58,7 @@ course_t = StaffCourse.__table__
 # Every API call runs this: a prepared Core query of the few columns an Identity needs.
 TOKEN_QUERY = (
     select(token_t.c.id, token_t.c.role, token_t.c.name, staff_t.c.id.label("staff_user_id"), staff_t.c.email,
-           lms_t.c.id.label("lms_id"), lms_t.c.slug.label("lms_slug"))
+           staff_t.c.disabled_at, lms_t.c.id.label("lms_id"), lms_t.c.slug.label("lms_slug"))
     .select_from(token_t.outerjoin(staff_t, token_t.c.staff_user_id == staff_t.c.id)
                  .outerjoin(lms_t, token_t.c.lms_id == lms_t.c.id))
     .where(token_t.c.token_hash == bindparam("token_hash"), token_t.c.revoked_at.is_(None))
@@ -72,7 +75,7 @@ def _courses(request, staff_user_id: int) -> tuple[tuple[int, str], ...]:
 
 def _token_identity(request, token: str) -> Identity | None:
     row = request.dbsession.connection().execute(TOKEN_QUERY, {"token_hash": digest(token)}).one_or_none()
-    if row is None:
+    if row is None or row.disabled_at is not None:  # revoked, or its staff user disabled
         request.authentication_problem = "the bearer token is not recognised or has been revoked"
         return None
     return Identity(
@@ -92,11 +95,19 @@ def _token_identity(request, token: str) -> Identity | None:
 def _staff_identity(request) -> Identity | None:
     if request.registry.queryUtility(ISessionFactory) is None:
         return None  # no session factory configured: token authentication only
-    user_id = request.session.get(SESSION_KEY)
+    session = request.session
+    user_id = session.get(SESSION_KEY)
     if user_id is None:
         return None
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    # An absolute lifetime: however active, a session ends this long after its sign-in.
+    if not isinstance(signed_in_at, int | float) or \
+            time.time() - signed_in_at > request.app_settings.session_max_age_seconds:
+        return None
     staff = request.dbsession.get(StaffUser, user_id)
-    if staff is None:
+    # Sign-out, a password change and `staff disable` move the generation on: a cookie from
+    # before (a copy kept by anyone) no longer counts.
+    if staff is None or staff.disabled_at is not None or session.get(GENERATION_KEY) != staff.session_generation:
         return None
     return Identity(
         kind="staff",
@@ -149,12 +160,15 @@ class SecurityPolicy:
     def permits(self, request, context, permission):
         return self.acl.permits(context, self.principals(request), permission)
 
-    def remember(self, request, userid, **kw):
+    def remember(self, request, userid, *, generation: int = 0, **kw):
         request.session[SESSION_KEY] = userid
+        request.session[GENERATION_KEY] = generation
+        request.session[SIGNED_IN_AT_KEY] = int(time.time())
         self._identities.clear(request)
         return []
 
     def forget(self, request, **kw):
-        request.session.pop(SESSION_KEY, None)
+        for key in (SESSION_KEY, GENERATION_KEY, SIGNED_IN_AT_KEY):
+            request.session.pop(key, None)
         self._identities.clear(request)
         return []

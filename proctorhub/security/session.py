@@ -31,14 +31,36 @@ def csrf_applies(request) -> bool:
     return accepts_session_cookie(request)
 
 
+MIN_SECRET_BYTES = 32
+# development.ini's value: public, so it must never sign a real deployment's cookies.
+DEVELOPMENT_SECRETS = frozenset({"dev-session-secret-change-me"})
+NEW_SECRET_HINT = ("Use a long random string, the same in every process, e.g. "
+                   "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.")
+
+
+def session_secret_problem(app_settings) -> str | None:
+    """Why the session secret cannot sign cookies here, or None. Weak secrets pass only in
+    explicit development mode; a missing one never does."""
+    secret = app_settings.session_secret
+    if not secret.strip():
+        return ("proctorhub.session_secret (or PROCTORHUB_SESSION_SECRET) must be set: it signs the staff "
+                "session cookie. " + NEW_SECRET_HINT)
+    if app_settings.development_mode:
+        return None
+    if secret in DEVELOPMENT_SECRETS:
+        return ("proctorhub.session_secret is the development value from development.ini; outside "
+                "proctorhub.development_mode a deployment needs its own. " + NEW_SECRET_HINT)
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        return (f"proctorhub.session_secret (or PROCTORHUB_SESSION_SECRET) is shorter than {MIN_SECRET_BYTES} "
+                "bytes; outside proctorhub.development_mode it must be at least that long. " + NEW_SECRET_HINT)
+    return None
+
+
 def includeme(config):
     app_settings = config.registry.app_settings
-    if not app_settings.session_secret.strip():
-        raise SettingsError(
-            "proctorhub.session_secret (or PROCTORHUB_SESSION_SECRET) must be set: it signs the staff "
-            "session cookie. Use a long random string, the same in every process, e.g. "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-        )
+    problem = session_secret_problem(app_settings)
+    if problem:
+        raise SettingsError(problem)
     config.set_session_factory(
         SignedCookieSessionFactory(
             app_settings.session_secret,

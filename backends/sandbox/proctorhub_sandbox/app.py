@@ -7,12 +7,21 @@ from dataclasses import dataclass
 from pyramid.config import Configurator
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
+from .errors import ToolError
 from .keys import ToolKey
 from .platform import PlatformKeys
 from .settings import ToolSettings
 from .store import Store
 
 COOKIE_NAME = "proctorhub_sandbox"
+
+
+@dataclass(frozen=True)
+class Client:
+    """The tool's registration at the platform."""
+
+    client_id: str
+    deployment_id: str
 
 
 @dataclass
@@ -23,6 +32,18 @@ class Tool:
     key: ToolKey
     store: Store
     platform_keys: PlatformKeys
+
+    def client(self) -> Client:
+        """The client_id and deployment_id given at start, or else those the platform answered
+        when the tool registered itself."""
+        if self.settings.client_id:
+            return Client(self.settings.client_id, self.settings.deployment_id)
+        stored = self.store.registration(self.settings.issuer)
+        if stored is None:
+            raise ToolError("not_registered", "this tool is not registered with the platform yet: start an LTI "
+                            f"Dynamic Registration in proctorhub's admin with {self.settings.registration_url}",
+                            status=409)
+        return Client(*stored)
 
 
 def make_app(settings: ToolSettings, key: ToolKey | None = None):
@@ -50,5 +71,6 @@ def make_app(settings: ToolSettings, key: ToolKey | None = None):
         config.add_route("launch", "/launch")
         config.add_route("start", "/start")
         config.add_route("review", "/review")
+        config.add_route("register", "/register")
         config.scan(".views")
         return config.make_wsgi_app()

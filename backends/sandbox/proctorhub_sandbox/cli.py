@@ -35,12 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="serve the tool",
-        description="Serve the tool (waitress). It serves its JWKS at /jwks, the OIDC login at /login and the "
-                    "launch (redirect) URL at /launch, and posts reviews to PLATFORM/api/v1/reviews/sandbox.")
+        description="Serve the tool (waitress). It serves its JWKS at /jwks, the LTI Dynamic Registration "
+                    "initiation URL at /register, the OIDC login at /login and the launch (redirect) URL at /launch, "
+                    "and posts reviews to PLATFORM/api/v1/reviews/sandbox. Without --client-id it registers "
+                    "itself: paste http://HOST:PORT/register into proctorhub's admin (Tool configurations → "
+                    "Register a tool by its registration URL), then approve the tool there.")
     serve.add_argument("--platform", required=True, help="proctorhub's base URL, e.g. http://localhost:6543")
-    serve.add_argument("--client-id", required=True,
-                       help="the client_id proctorhub issued when the tool configuration was created")
-    serve.add_argument("--deployment-id", default="1", help="the configuration's deployment id (default: 1)")
+    serve.add_argument("--client-id", default="",
+                       help="the client_id of a tool configuration made by hand in proctorhub (default: none; the "
+                            "tool registers itself through LTI Dynamic Registration at /register)")
+    serve.add_argument("--deployment-id", default="1",
+                       help="with --client-id, the configuration's deployment id (default: 1)")
+    serve.add_argument("--name", default="Sandbox vendor",
+                       help="the name the tool registers under (default: Sandbox vendor)")
     serve.add_argument("--issuer", help="proctorhub.issuer, if it differs from --platform")
     _add_address(serve)
     serve.add_argument("--key-file", default="proctorhub-sandbox-key.pem",
@@ -54,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                             f"(default: ${SECRET_ENV}, else development.ini's {DEV_REVIEW_SECRET!r})")
 
     registration = commands.add_parser(
-        "registration", help="print the JSON that registers this tool with proctorhub",
+        "registration", help="print the JSON that configures this tool in proctorhub by hand",
         description="Print the body of POST /admin/configurations/ (proctorhub's admin JSON API) for a tool served "
-                    "at --base-url (or http://HOST:PORT). proctorhub answers with the client_id to pass to serve.")
+                    "at --base-url (or http://HOST:PORT). proctorhub answers with the client_id to pass to serve "
+                    "--client-id. (Without it, the tool registers itself: see serve --help.)")
     _add_address(registration)
     registration.add_argument("--name", default="Sandbox vendor", help="the configuration's name")
     registration.add_argument("--deployment-id", default="1", help="the deployment id (default: 1)")
@@ -78,11 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     from .app import make_app
 
     settings = ToolSettings(platform_url=args.platform, client_id=args.client_id, base_url=_base_url(args),
-                            deployment_id=args.deployment_id, issuer=args.issuer or "",
+                            deployment_id=args.deployment_id, issuer=args.issuer or "", name=args.name,
                             review_secret=args.review_secret, key_file=args.key_file, db_file=args.db_file)
     app = make_app(settings)
-    print(f"sandbox tool on {settings.base_url}: login {settings.login_url}, launch {settings.launch_url}, "
-          f"JWKS {settings.jwks_url}; trusting {settings.issuer}", file=sys.stderr)
+    print(f"sandbox tool on {settings.base_url}: registration {settings.registration_url}, login "
+          f"{settings.login_url}, launch {settings.launch_url}, JWKS {settings.jwks_url}; trusting {settings.issuer}",
+          file=sys.stderr)
     waitress.serve(app, host=args.host, port=args.port)
     return 0
 

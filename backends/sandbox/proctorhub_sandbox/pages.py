@@ -102,9 +102,25 @@ def error_page(status: int, code: str, message: str) -> str:
                            f"</code> (HTTP {status})</p>")
 
 
-def home(settings, kid: str, csrf_token: str) -> str:
-    rows = [("Platform issuer", settings.issuer), ("client_id", settings.client_id),
-            ("deployment_id", settings.deployment_id), ("OIDC login URL", settings.login_url),
+def registered(answer: dict) -> str:
+    """The end of Dynamic Registration: say so, and ask the platform's window to close this one.
+    The message carries nothing secret, so any opener may read it."""
+    body = (f'<p id="registered">Registered with <code>{escape(answer["issuer"])}</code>: client_id '
+            f'<code id="client-id">{escape(answer["client_id"])}</code>, deployment_id '
+            f'<code id="deployment-id">{escape(answer["deployment_id"])}</code>.</p>'
+            "<p>The platform's administrator approves the tool before its first launch.</p>"
+            '<button type="button" id="close">Close</button>'
+            "<script>(function () {var close = function () {(window.opener || window.parent).postMessage("
+            '{subject: "org.imsglobal.lti.close"}, "*");};'
+            'document.getElementById("close").addEventListener("click", close); close();}());</script>')
+    return page("Registered", body)
+
+
+def home(settings, client, kid: str, csrf_token: str) -> str:
+    rows = [("Platform issuer", settings.issuer),
+            ("client_id", client.client_id if client else "— (not registered yet)"),
+            ("deployment_id", client.deployment_id if client else "—"),
+            ("Registration (initiation) URL", settings.registration_url), ("OIDC login URL", settings.login_url),
             ("Launch / redirect URL", settings.launch_url), ("JWKS URL", settings.jwks_url), ("Key id", kid),
             ("Reviews go to", settings.review_url)]
     table = "".join(f"<tr><th>{escape(k)}</th><td><code>{escape(v)}</code></td></tr>" for k, v in rows)

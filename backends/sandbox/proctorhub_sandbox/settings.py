@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 class ToolSettings:
     #: proctorhub's base URL; its other endpoints default to the paths proctorhub serves them at.
     platform_url: str
-    #: The client_id proctorhub issued for this tool's configuration.
-    client_id: str
     #: Where browsers reach this tool, e.g. ``http://localhost:6544``.
     base_url: str
+    #: The client_id proctorhub issued for this tool's configuration, when it was configured by
+    #: hand; empty when the tool registers itself (LTI Dynamic Registration, at ``/register``).
+    client_id: str = ""
     deployment_id: str = "1"
+    #: The name the tool registers under (LTI Dynamic Registration's ``client_name``).
+    name: str = "Sandbox vendor"
     #: The platform's LTI issuer (``proctorhub.issuer``); defaults to ``platform_url``.
     issuer: str = ""
     authorization_url: str = ""
@@ -55,6 +58,11 @@ class ToolSettings:
     @property
     def jwks_url(self) -> str:
         return f"{self.base_url}/jwks"
+
+    @property
+    def registration_url(self) -> str:
+        """The initiation URL of LTI Dynamic Registration: paste it into proctorhub's admin."""
+        return f"{self.base_url}/register"
 
     @property
     def secure_cookies(self) -> bool:

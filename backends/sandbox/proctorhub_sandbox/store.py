@@ -1,4 +1,6 @@
-"""The tool's own small SQLite file: nonces it has accepted, and the launches it is showing.
+"""The tool's own small SQLite file: nonces it has accepted, the launches it is showing, and the
+client_id and deployment_id the platform gave it when it registered itself (LTI Dynamic
+Registration).
 
 Everything else lives in the browser's signed cookie. The file makes an id_token single-use even
 if an old cookie is replayed, and keeps the verified launch claims server-side between the page
@@ -15,6 +17,12 @@ from contextlib import closing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS used_nonce (value TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS registration (
+    issuer TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    deployment_id TEXT NOT NULL,
+    registered_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS launch (
     id TEXT PRIMARY KEY,
     browser_id TEXT NOT NULL,
@@ -70,3 +78,18 @@ class Store:
             cursor = connection.execute("UPDATE launch SET used_at = ? WHERE id = ? AND used_at IS NULL",
                                         (time.time(), launch_id))
             return cursor.rowcount == 1
+
+    def save_registration(self, issuer: str, client_id: str, deployment_id: str) -> None:
+        """The platform's answer to the tool's registration; a later one replaces it."""
+        with self._lock, closing(self._connect()) as connection, connection:
+            connection.execute("INSERT INTO registration (issuer, client_id, deployment_id, registered_at) "
+                               "VALUES (?, ?, ?, ?) ON CONFLICT (issuer) DO UPDATE SET client_id = excluded.client_id, "
+                               "deployment_id = excluded.deployment_id, registered_at = excluded.registered_at",
+                               (issuer, client_id, deployment_id, time.time()))
+
+    def registration(self, issuer: str) -> tuple[str, str] | None:
+        """``(client_id, deployment_id)`` the platform ``issuer`` registered this tool with, if any."""
+        with closing(self._connect()) as connection:
+            row = connection.execute("SELECT client_id, deployment_id FROM registration WHERE issuer = ?",
+                                     (issuer,)).fetchone()
+        return (row[0], row[1]) if row else None

@@ -1,4 +1,5 @@
-"""The tool's HTTP side: JWKS, third-party-initiated login, launch, start of assessment, reviews."""
+"""The tool's HTTP side: JWKS, Dynamic Registration, third-party-initiated login, launch, start of
+assessment, reviews."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from . import claims as c
 from . import pages
 from .errors import ToolError
 from .platform import verify_id_token
+from .registration import register
 from .review import payload_from_form, send_review
 
 #: How long a login (state and nonce in the cookie) may take to come back as a launch.
@@ -41,7 +43,22 @@ def browser_id(request) -> str:
 @view_config(route_name="home", request_method="GET")
 def home(request):
     tool = request.registry.tool
-    return html(pages.home(tool.settings, tool.key.kid, get_csrf_token(request)))
+    try:
+        client = tool.client()
+    except ToolError:
+        client = None
+    return html(pages.home(tool.settings, client, tool.key.kid, get_csrf_token(request)))
+
+
+@view_config(route_name="register", request_method="GET")
+def registration(request):
+    """The initiation URL of LTI Dynamic Registration: the platform's admin opens the tool here
+    with ``openid_configuration`` and ``registration_token``; the tool registers itself, then its
+    page asks the platform's window to close it (``org.imsglobal.lti.close``)."""
+    tool = request.registry.tool
+    answer = register(tool.settings, tool.store, request.GET.get("openid_configuration", ""),
+                      request.GET.get("registration_token"))
+    return html(pages.registered(answer))
 
 
 @view_config(route_name="jwks", request_method="GET", renderer="json")
@@ -56,6 +73,7 @@ def login(request):
     """Third-party-initiated login: check who is asking, bind a state and nonce to this browser's
     cookie, and send the browser to the platform's OIDC authorization endpoint."""
     settings = request.registry.tool.settings
+    client = request.registry.tool.client()
     params = request.POST if request.method == "POST" else request.GET
     if params.get("iss") != settings.issuer:
         raise ToolError("unknown_issuer", f"iss must be the platform this tool trusts ({settings.issuer})")
@@ -64,9 +82,9 @@ def login(request):
         raise ToolError("missing_login_hint", "login_hint is missing")
     if params.get("target_link_uri") != settings.launch_url:
         raise ToolError("invalid_target_link_uri", f"target_link_uri must be this tool's {settings.launch_url}")
-    if params.get("client_id") not in (None, settings.client_id):
+    if params.get("client_id") not in (None, client.client_id):
         raise ToolError("unknown_client_id", "client_id is not this tool's registration")
-    if params.get("lti_deployment_id") not in (None, settings.deployment_id):
+    if params.get("lti_deployment_id") not in (None, client.deployment_id):
         raise ToolError("invalid_deployment_id", "lti_deployment_id is not this tool's deployment")
 
     now = time.time()
@@ -78,7 +96,7 @@ def login(request):
     browser_id(request)
 
     query = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
-             "client_id": settings.client_id, "redirect_uri": settings.launch_url, "login_hint": login_hint,
+             "client_id": client.client_id, "redirect_uri": settings.launch_url, "login_hint": login_hint,
              "state": state, "nonce": nonce}
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
@@ -118,8 +136,9 @@ def launch(request):
     if login is None or login["exp"] <= time.time():
         raise ToolError("state_mismatch", "this browser did not start a login with this state (or it expired); "
                         "start again from the platform")
-    claims = verify_id_token(token, keys=tool.platform_keys, issuer=settings.issuer, client_id=settings.client_id,
-                             deployment_id=settings.deployment_id, nonce=login["nonce"],
+    client = tool.client()
+    claims = verify_id_token(token, keys=tool.platform_keys, issuer=settings.issuer, client_id=client.client_id,
+                             deployment_id=client.deployment_id, nonce=login["nonce"],
                              launch_url=settings.launch_url, leeway=settings.leeway_seconds)
     # The cookie could be replayed with the same id_token; the nonce ledger cannot.
     if not tool.store.remember_nonce(claims["nonce"], claims["exp"] + settings.leeway_seconds):
@@ -133,11 +152,11 @@ def launch(request):
     return html(pages.end_page(claims, get_csrf_token(request), str(attempt_code)))
 
 
-def start_assessment_message(settings, claims: dict, *, end_assessment_return: bool) -> dict:
+def start_assessment_message(settings, client_id: str, claims: dict, *, end_assessment_return: bool) -> dict:
     """The LtiStartAssessment claims: what the platform issued, echoed, plus the tool's answers."""
     now = int(time.time())
     message = {
-        "iss": settings.client_id,
+        "iss": client_id,
         "aud": claims["iss"],
         "iat": now,
         "exp": now + settings.message_ttl_seconds,
@@ -170,7 +189,7 @@ def start(request):
         raise ToolError("not_a_start_launch", "only an LtiStartProctoring launch can start an exam")
     if not tool.store.use_launch(launch_id):
         raise ToolError("launch_used", "this exam was started already from this launch")
-    message = start_assessment_message(tool.settings, claims,
+    message = start_assessment_message(tool.settings, tool.client().client_id, claims,
                                        end_assessment_return=request.POST.get("end_assessment_return") == "true")
     return html(pages.auto_post(claims[c.START_ASSESSMENT_URL], {"JWT": tool.key.sign(message)},
                                 "Continue to the exam"))

@@ -1,4 +1,10 @@
-"""Platform private keys are stored encrypted (lti_platform_key.private_key_encrypted); review.signed_at
+"""Issue 13: platform keys encrypted, review.signed_at, staff session generations, sign-in throttle keys
+
+- lti_platform_key.private_key_encrypted (was private_key_pem, in clear);
+- review.signed_at: the vendor signature's time of the stored review;
+- staff_user.session_generation and disabled_at: sign-out, password changes and disabling end sessions;
+- signin_throttle is keyed by (email, client address) and by client address (its rows are only
+  recent failures: the old ones, per email alone, are dropped).
 
 Revision ID: 0008
 Revises: 0004
@@ -30,6 +36,19 @@ def _encryptor():
 
 
 def upgrade():
+    with op.batch_alter_table("staff_user") as batch_op:
+        batch_op.add_column(sa.Column("session_generation", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("disabled_at", UTCDateTime(), nullable=True))
+    op.drop_table("signin_throttle")
+    op.create_table(
+        "signin_throttle",
+        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("locked_until", UTCDateTime(), nullable=True),
+        sa.Column("last_failure_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_signin_throttle")),
+    )
+    op.create_index("ix_signin_throttle_last_failure_at", "signin_throttle", ["last_failure_at"])
     # The vendor signature's time of the stored review: older updates are refused (replays).
     with op.batch_alter_table("review") as batch_op:
         batch_op.add_column(sa.Column("signed_at", UTCDateTime(), nullable=True))
@@ -59,3 +78,16 @@ def downgrade():
                               existing_type=sa.Text(), existing_nullable=False)
     with op.batch_alter_table("review") as batch_op:
         batch_op.drop_column("signed_at")
+    op.drop_index("ix_signin_throttle_last_failure_at", table_name="signin_throttle")
+    op.drop_table("signin_throttle")
+    op.create_table(
+        "signin_throttle",
+        sa.Column("email", sa.String(length=255), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("locked_until", UTCDateTime(), nullable=True),
+        sa.Column("last_failure_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("email", name=op.f("pk_signin_throttle")),
+    )
+    with op.batch_alter_table("staff_user") as batch_op:
+        batch_op.drop_column("disabled_at")
+        batch_op.drop_column("session_generation")

@@ -140,5 +140,7 @@ def test_backends_list_installed_plugins(testapp, dbsession, reviewer_a):
 def test_admin_index_links(testapp, dbsession, admin_token, reviewer_a):
     links = testapp.get("/admin/", headers=f.auth(admin_token)).json["links"]
     assert links["configurations"].endswith("/admin/configurations/")
+    assert links["registrations"].endswith("/admin/registrations/")
     links = testapp.get("/admin/", headers=f.auth(staff_token(dbsession, reviewer_a))).json["links"]
-    assert "configurations" not in links and links["reviews"].endswith("/admin/reviews/")
+    assert "configurations" not in links and "registrations" not in links
+    assert links["reviews"].endswith("/admin/reviews/")

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 import pytest
 
 from proctorhub.admin.queue import parse_filters
-from proctorhub.admin.signin import lock_seconds
+from proctorhub.admin.throttle import client_network, lock_seconds
 from proctorhub.admin.timeline import clock, layout, severity
 from proctorhub.errors import InvalidPayload
 
@@ -12,12 +12,13 @@ def comment(start, stop, status="Suspicious"):
     return SimpleNamespace(start=start, stop=stop, duration=stop - start, comment="c", status=status)
 
 
-def test_overlapping_incidents_go_to_separate_lanes_and_keep_their_numbers():
+def test_overlapping_incidents_go_to_separate_lanes_numbered_in_time_order():
     timeline = layout([comment(10, 20), comment(100, 105), comment(12, 88, "Rules Violation")], session_seconds=300)
     by_number = {m.number: m for m in timeline.marks}
+    assert [(m.start, m.number) for m in timeline.marks] == [(10, 1), (12, 2), (100, 3)]
     assert timeline.total_seconds == 300 and timeline.lanes == 2
-    assert (by_number[1].lane, by_number[3].lane, by_number[2].lane) == (0, 1, 0)
-    assert by_number[3].severity == "violation" and by_number[1].left == pytest.approx(10 / 3, abs=0.01)
+    assert (by_number[1].lane, by_number[2].lane, by_number[3].lane) == (0, 1, 0)
+    assert by_number[2].severity == "violation" and by_number[1].left == pytest.approx(10 / 3, abs=0.01)
     assert timeline.ticks[0] == (0.0, "0:00") and timeline.ticks[-1][1] == "5:00"
 
 
@@ -30,7 +31,11 @@ def test_session_shorter_than_incidents_grows_to_fit_and_tiny_incidents_stay_vis
 def test_helpers():
     assert clock(3725) == "1:02:05" and clock(65) == "1:05"
     assert severity("Clean") == "clean" and severity("weird") == "other"
-    assert [lock_seconds(n) for n in (4, 5, 6, 20)] == [0, 30, 60, 900]
+    assert [lock_seconds(n, 5) for n in (4, 5, 6, 20)] == [0, 30, 60, 900]
+    assert [lock_seconds(n, 20) for n in (19, 20, 21)] == [0, 30, 60]
+    assert client_network("192.0.2.7") == "192.0.2.7" and client_network("::ffff:192.0.2.7") == "192.0.2.7"
+    assert client_network("2001:db8:1:2:a::1") == client_network("2001:db8:1:2:b::9") == "2001:db8:1:2::/64"
+    assert client_network(None) == client_network("not an address") == "unknown"
 
 
 def test_queue_filters_parse_and_refuse():
