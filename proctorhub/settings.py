@@ -296,14 +296,10 @@ def effective_settings(raw: dict) -> dict:
 # defaults in place of values that could not be read), or None. Add a check by appending its dotted name here.
 STARTUP_CHECKS = [
     "proctorhub.settings:deployment_problems",
-    "proctorhub.settings:session_secret_problems",
+    "proctorhub.operations.startup:session_secret_problems",
     "proctorhub.operations.startup:encryption_key_problems",
     "proctorhub.operations.startup:database_problems",
 ]
-
-# Development values shipped in development.ini and testing.ini: refused outside development mode.
-DEVELOPMENT_SESSION_SECRETS = frozenset({"dev-session-secret-change-me", "test-session-secret"})
-MIN_SESSION_SECRET_BYTES = 32
 
 
 def deployment_problems(given: dict, app_settings: AppSettings | None):
@@ -313,20 +309,6 @@ def deployment_problems(given: dict, app_settings: AppSettings | None):
     if not development and not str(given.get("proctorhub.issuer", "")).strip():
         yield ("proctorhub.issuer is not set: set PROCTORHUB_ISSUER to the URL tools know this platform by, "
                "e.g. https://proctorhub.example.edu")
-
-
-def session_secret_problems(given: dict, app_settings: AppSettings | None):
-    secret = str(given.get("proctorhub.session_secret", ""))
-    development = asbool(given.get("proctorhub.development_mode", "false"))
-    how = "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`, the same in every process"
-    if not secret.strip():
-        yield f"proctorhub.session_secret is not set: set PROCTORHUB_SESSION_SECRET to a long random string ({how})"
-    elif not development and secret in DEVELOPMENT_SESSION_SECRETS:
-        yield ("proctorhub.session_secret is the development value: set PROCTORHUB_SESSION_SECRET to a secret "
-               f"of your own ({how}), or proctorhub.development_mode = true on a development machine")
-    elif not development and len(secret.encode("utf-8")) < MIN_SESSION_SECRET_BYTES:
-        yield (f"proctorhub.session_secret is {len(secret.encode('utf-8'))} bytes; at least "
-               f"{MIN_SESSION_SECRET_BYTES} are needed ({how})")
 
 
 def startup_problems(raw: dict) -> list[str]:

@@ -7,10 +7,17 @@ import sqlalchemy as sa
 from ..crypto import build_encryptor
 from ..migrations import head_revision
 from ..models import faults
+from ..security.session import session_secret_problem
 from ..settings import SettingsError
 from .health import database_revision, readiness_engine
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
+
+
+def session_secret_problems(given: dict, app_settings):
+    problem = session_secret_problem(app_settings) if app_settings is not None else None
+    if problem:
+        yield problem
 
 
 def encryption_key_problems(given: dict, app_settings):

@@ -64,10 +64,10 @@ def arrange(dbsession):
     dbsession.add_all([
         ReplayEntry(issuer="tool", kind="nonce", value="old", expires_at=AGO),
         ReplayEntry(issuer="tool", kind="nonce", value="new", expires_at=LATER),
-        SigninThrottle(email="idle@example.edu", failures=3, last_failure_at=NOW - dt.timedelta(days=2)),
-        SigninThrottle(email="locked@example.edu", failures=9, last_failure_at=NOW - dt.timedelta(days=2),
+        SigninThrottle(key="idle@example.edu", failures=3, last_failure_at=NOW - dt.timedelta(days=2)),
+        SigninThrottle(key="locked@example.edu", failures=9, last_failure_at=NOW - dt.timedelta(days=2),
                        locked_until=LATER),
-        SigninThrottle(email="recent@example.edu", failures=1, last_failure_at=AGO),
+        SigninThrottle(key="recent@example.edu", failures=1, last_failure_at=AGO),
         Event(kind="review.received", delivered_at=NOW - dt.timedelta(days=31)),
         Event(kind="review.received", delivered_at=NOW - dt.timedelta(days=1)),
         Event(kind="review.received", delivered_at=None, created_at=NOW - dt.timedelta(days=90)),
@@ -94,7 +94,7 @@ def test_purge_deletes_what_has_expired_and_nothing_else(dbsession, dbengine, ba
     assert ids(dbsession, BrowserSession.id) == kept["sessions"]
     assert ids(dbsession, SessionData.id) == kept["session_data"]
     assert ids(dbsession, ReplayEntry.value) == {"new"}
-    assert ids(dbsession, SigninThrottle.email) == {"locked@example.edu", "recent@example.edu"}
+    assert ids(dbsession, SigninThrottle.key) == {"locked@example.edu", "recent@example.edu"}
     assert len(ids(dbsession, Event.id)) == 2
     # Nothing more to do the second time.
     assert set(purge(dbengine, app_settings, now=NOW).values()) == {0}
