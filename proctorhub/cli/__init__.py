@@ -14,6 +14,7 @@
     proctorhub keys list INI
     proctorhub keys reencrypt INI
     proctorhub purge INI
+    proctorhub worker INI [--once]
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import faults
 from ..settings import SettingsError
-from . import initdb, keys, lms, purge, seed, staff, tokens
+from . import initdb, keys, lms, purge, seed, staff, tokens, worker
 from .common import CommandError
 
-COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed, purge]
+COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed, purge, worker]
 
 
 def build_parser() -> argparse.ArgumentParser:

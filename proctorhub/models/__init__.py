@@ -32,6 +32,7 @@ from .sqlite_writers import queue_sqlite_writers
 from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
 from .timeouts import engine_options
 from .timeouts import install as install_timeouts
+from .webhook import Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint, WorkerSchedule  # noqa: F401
 
 configure_mappers()
 
