@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 
@@ -29,6 +30,15 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)-5.5s [%(name)s] %(message)s")
     # Under load waitress warns each time a request waits for a free thread: expected here.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # The access log is on, as in production, and formatted as production formats it; the lines
+    # go nowhere, so the terminal's speed is not measured.
+    access = logging.getLogger("proctorhub.access")
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    sink = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    sink.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5.5s [%(name)s:%(lineno)s][%(threadName)s] "
+                                        "%(message)s"))
+    access.addHandler(sink)
     app = load_factory(factory_spec)({}, **settings)
     # Port 0: the kernel picks a free port, so nothing can take it between choosing and binding.
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)

@@ -9,6 +9,8 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated", categor
 
 from pyramid.config import Configurator  # noqa: E402
 
+from .settings import check_startup  # noqa: E402
+
 try:
     __version__ = version("proctorhub")
 except PackageNotFoundError:  # running from a source tree that was never installed
@@ -17,6 +19,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 def main(global_config, **settings):
     """The WSGI application (``paste.app_factory``)."""
+    # Every problem with the settings, the secrets and the database, in one message, before
+    # anything is built (a StartupError: pserve prints it and exits, without a traceback).
+    check_startup(settings)
     with Configurator(settings=settings) as config:
         # Typed settings on the registry, read once; environment overrides for secrets.
         config.include(".settings")
@@ -39,6 +44,8 @@ def main(global_config, **settings):
         config.include(".lms")
         # Exception views (the one error shape) and the body-size limit.
         config.include(".errors")
+        # /healthz, /readyz, /metrics, the access log with request ids (outermost tween).
+        config.include(".operations")
         # Vendor plugins, loaded through stevedore; a broken one stops start-up here.
         config.include(".backends")
         # LTI 1.3 platform (launches, authorization, start/end assessment, ACS, JWKS): all state in the DB.
@@ -51,6 +58,8 @@ def main(global_config, **settings):
         config.include(".api", route_prefix="/api/v1")
         # Vendor review callbacks.
         config.include(".reviews", route_prefix="/api/v1")
+        # GET /api/v1/openapi.json: the API as an OpenAPI 3.1 document.
+        config.include(".openapi")
         # Staff admin (traversal under /admin).
         config.include(".admin")
         # Webhook receivers of each lms, under /admin/lms/{slug}/webhooks/.

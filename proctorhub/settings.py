@@ -41,6 +41,23 @@ DEFAULTS = {
     "proctorhub.lti.registration_ttl_seconds": "3600",
     "proctorhub.session_secret": "",
     "proctorhub.secure_cookies": "false",
+    # Database time limits (PostgreSQL; SQLite keeps its own busy timeout). A database that is
+    # down or stalled costs a request at most about these, then a 503 database_unavailable.
+    "proctorhub.db.connect_timeout_seconds": "5",
+    "proctorhub.db.statement_timeout_seconds": "5",
+    "proctorhub.db.lock_timeout_seconds": "3",
+    "proctorhub.db.pool_timeout_seconds": "3",
+    "proctorhub.db.retry_after_seconds": "5",
+    # What `proctorhub purge` keeps (see retention.py): delivered events for this many days,
+    # sign-in throttle rows this many hours after their last failure; rows per batch.
+    "proctorhub.retention.delivered_event_days": "30",
+    "proctorhub.retention.signin_throttle_hours": "24",
+    "proctorhub.retention.batch_size": "1000",
+    # GET /readyz gives the database this long to answer before it says 503.
+    "proctorhub.readyz_timeout_seconds": "2",
+    # Check each pooled connection before use, so a database restarted while the service was
+    # idle costs no request.
+    "sqlalchemy.pool_pre_ping": "true",
     "proctorhub.development_mode": "false",
     "proctorhub.session_max_age_seconds": str(12 * 3600),
     "proctorhub.encryption_keys": "",
@@ -49,7 +66,47 @@ DEFAULTS = {
 
 
 class SettingsError(ValueError):
-    """A setting is missing or cannot be read; start-up stops with this message."""
+    """A setting is missing or cannot be read; start-up stops with this message.
+
+    ``problems`` lists each one when several were found at once."""
+
+    def __init__(self, message: str, *, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems) if problems else [message]
+
+
+class StartupError(SettingsError, SystemExit):
+    """Everything start-up found wrong, in one message.
+
+    Also a ``SystemExit``: left uncaught (``pserve``), it prints the message, with no traceback,
+    and the process exits with status 1.
+    """
+
+    def __init__(self, problems: list[str]):
+        message = "proctorhub cannot start:\n" + "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(message, problems=problems)
+        self.code = message
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """How long the database may take before a request gives up on it (seconds)."""
+
+    connect_timeout: float = 5.0
+    statement_timeout: float = 5.0
+    lock_timeout: float = 3.0
+    pool_timeout: float = 3.0
+    retry_after: int = 5
+    pool_pre_ping: bool = True
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """What ``retention.purge`` keeps, and how many rows one of its batches deletes."""
+
+    delivered_event_days: int = 30
+    signin_throttle_hours: int = 24
+    batch_size: int = 1000
 
 
 @dataclass(frozen=True)
@@ -71,6 +128,9 @@ class AppSettings:
     registration_ttl_seconds: int = 3600
     session_secret: str = ""
     secure_cookies: bool = False
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    readyz_timeout_seconds: float = 2.0
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     # Explicit development mode: development defaults (encryption key, weak session secret) are
     # accepted only when this is on; a deployment nobody tuned refuses to start without real ones.
     development_mode: bool = False
@@ -84,14 +144,22 @@ class AppSettings:
         return dict(self.backend_options.get(backend, {}))
 
 
+# Every setting that differs between deployments, and the environment variable that sets it
+# (the environment wins over the ini file). Plugin options: PROCTORHUB_BACKEND_<NAME>_<OPTION>.
+ENVIRONMENT = {
+    "PROCTORHUB_DATABASE_URL": "sqlalchemy.url",
+    "PROCTORHUB_ISSUER": "proctorhub.issuer",
+    "PROCTORHUB_SESSION_SECRET": "proctorhub.session_secret",
+    "PROCTORHUB_ENCRYPTION_KEYS": "proctorhub.encryption_keys",
+    "PROCTORHUB_BACKENDS": "proctorhub.backends",
+}
+
+
 def _env_overrides(settings: dict) -> dict:
     merged = dict(settings)
-    if os.environ.get("PROCTORHUB_DATABASE_URL"):
-        merged["sqlalchemy.url"] = os.environ["PROCTORHUB_DATABASE_URL"]
-    if os.environ.get("PROCTORHUB_SESSION_SECRET"):
-        merged["proctorhub.session_secret"] = os.environ["PROCTORHUB_SESSION_SECRET"]
-    if os.environ.get("PROCTORHUB_ENCRYPTION_KEYS"):
-        merged["proctorhub.encryption_keys"] = os.environ["PROCTORHUB_ENCRYPTION_KEYS"]
+    for variable, key in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            merged[key] = os.environ[variable]
     for key, value in os.environ.items():
         if key.startswith("PROCTORHUB_BACKEND_") and value:
             name, _, option = key[len("PROCTORHUB_BACKEND_"):].lower().partition("_")
@@ -135,47 +203,160 @@ def _hours_as_seconds(settings: dict, key: str) -> int:
     return max(1, round(value * 3600))
 
 
+def parse_database_settings(raw: dict, problems: list[str] | None = None) -> DatabaseSettings:
+    """The database time limits; ``models.get_engine`` reads them once per engine.
+
+    With ``problems``, unreadable values are added to it (and defaults used) instead of raised."""
+    settings = {**DEFAULTS, **raw}
+    found: list[str] = []
+
+    def read(parse, key, *args):
+        try:
+            return parse(settings, key, *args)
+        except SettingsError as exc:
+            found.append(str(exc))
+            return parse(DEFAULTS, key, *args)
+
+    database = DatabaseSettings(
+        connect_timeout=read(_seconds, "proctorhub.db.connect_timeout_seconds"),
+        statement_timeout=read(_seconds, "proctorhub.db.statement_timeout_seconds"),
+        lock_timeout=read(_seconds, "proctorhub.db.lock_timeout_seconds"),
+        pool_timeout=read(_seconds, "proctorhub.db.pool_timeout_seconds"),
+        retry_after=read(_int, "proctorhub.db.retry_after_seconds", 1),
+        pool_pre_ping=asbool(settings["sqlalchemy.pool_pre_ping"]),
+    )
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise SettingsError("; ".join(found), problems=found)
+    return database
+
+
 def parse_settings(raw: dict) -> AppSettings:
     """Turn the ini's ``[app:main]`` strings (plus environment overrides) into ``AppSettings``."""
     settings = {**DEFAULTS, **_env_overrides(raw)}
+    problems: list[str] = []
+
+    def whole(key, minimum=0):
+        try:
+            return _int(settings, key, minimum)
+        except SettingsError as exc:
+            problems.append(str(exc))
+            return minimum
+
+    def seconds(key):
+        try:
+            return _seconds(settings, key)
+        except SettingsError as exc:
+            problems.append(str(exc))
+            return 1.0
+
+    def hours(key):
+        try:
+            return _hours_as_seconds(settings, key)
+        except SettingsError as exc:
+            problems.append(str(exc))
+            return 3600
+
     backend_options: dict[str, dict[str, str]] = {}
     for key, value in settings.items():
         if key.startswith(BACKEND_PREFIX):
             name, _, option = key[len(BACKEND_PREFIX):].partition(".")
             if not name or not option:
-                raise SettingsError(f"{key} should read proctorhub.backend.<name>.<option>")
+                problems.append(f"{key} should read proctorhub.backend.<name>.<option>")
+                continue
             backend_options.setdefault(name, {})[option] = str(value)
     issuer = str(settings["proctorhub.issuer"]).strip().rstrip("/")
     if not issuer.startswith(("http://", "https://")):
-        raise SettingsError(f"proctorhub.issuer must be an http(s) URL, not {issuer!r}")
-    return AppSettings(
+        problems.append(f"proctorhub.issuer must be an http(s) URL, not {issuer!r}")
+    database = parse_database_settings(settings, problems)
+    typed = AppSettings(
         issuer=issuer,
         allow_review_updates=asbool(settings["proctorhub.allow_review_updates"]),
         require_failure_second_reviews=asbool(settings["proctorhub.require_failure_second_reviews"]),
         backends=tuple(aslist(settings["proctorhub.backends"])),
         backend_options=backend_options,
-        max_body_bytes=_int(settings, "proctorhub.max_body_bytes", minimum=1),
-        signature_window_seconds=_int(settings, "proctorhub.signature_window_seconds", minimum=1),
-        lti_leeway_seconds=_int(settings, "proctorhub.lti.leeway_seconds"),
-        launch_ttl_seconds=_int(settings, "proctorhub.lti.launch_ttl_seconds", minimum=1),
-        session_ttl_seconds=_hours_as_seconds(settings, "proctorhub.lti.session_ttl_hours"),
-        id_token_ttl_seconds=_int(settings, "proctorhub.lti.id_token_ttl_seconds", minimum=1),
-        jwks_timeout_seconds=_seconds(settings, "proctorhub.lti.jwks_timeout_seconds"),
-        jwks_cache_seconds=_int(settings, "proctorhub.lti.jwks_cache_seconds"),
-        jwks_refetches_per_minute=_int(settings, "proctorhub.lti.jwks_refetches_per_minute"),
-        registration_ttl_seconds=_int(settings, "proctorhub.lti.registration_ttl_seconds", minimum=1),
+        max_body_bytes=whole("proctorhub.max_body_bytes", minimum=1),
+        signature_window_seconds=whole("proctorhub.signature_window_seconds", minimum=1),
+        lti_leeway_seconds=whole("proctorhub.lti.leeway_seconds"),
+        launch_ttl_seconds=whole("proctorhub.lti.launch_ttl_seconds", minimum=1),
+        session_ttl_seconds=hours("proctorhub.lti.session_ttl_hours"),
+        id_token_ttl_seconds=whole("proctorhub.lti.id_token_ttl_seconds", minimum=1),
+        jwks_timeout_seconds=seconds("proctorhub.lti.jwks_timeout_seconds"),
+        jwks_cache_seconds=whole("proctorhub.lti.jwks_cache_seconds"),
+        jwks_refetches_per_minute=whole("proctorhub.lti.jwks_refetches_per_minute"),
+        registration_ttl_seconds=whole("proctorhub.lti.registration_ttl_seconds", minimum=1),
         session_secret=str(settings["proctorhub.session_secret"]),
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
+        database=database,
+        readyz_timeout_seconds=seconds("proctorhub.readyz_timeout_seconds"),
+        retention=RetentionSettings(
+            delivered_event_days=whole("proctorhub.retention.delivered_event_days", minimum=1),
+            signin_throttle_hours=whole("proctorhub.retention.signin_throttle_hours", minimum=1),
+            batch_size=whole("proctorhub.retention.batch_size", minimum=1),
+        ),
         development_mode=asbool(settings["proctorhub.development_mode"]),
-        session_max_age_seconds=_int(settings, "proctorhub.session_max_age_seconds", minimum=60),
+        session_max_age_seconds=whole("proctorhub.session_max_age_seconds", minimum=60),
         encryption_keys=tuple(key for key in str(settings["proctorhub.encryption_keys"]).replace(",", " ").split()),
         outbound_allow_private_addresses=asbool(settings["proctorhub.outbound.allow_private_addresses"]),
     )
+    if problems:
+        error = SettingsError("; ".join(problems), problems=problems)
+        error.partial = typed  # defaults where a value was unreadable: the start-up checks still run
+        raise error
+    return typed
 
 
 def effective_settings(raw: dict) -> dict:
     """The raw settings with the environment's overrides applied (used for the database URL)."""
     return _env_overrides(raw)
+
+
+# -- start-up checks ----------------------------------------------------------------------
+#
+# ``check_startup`` runs every check below and stops start-up with ONE message listing every
+# problem. A check is ``check(given, app_settings) -> iterable of problems (str)``: ``given`` is
+# what the ini and the environment set (no defaults), ``app_settings`` the typed settings (with
+# defaults in place of values that could not be read), or None. Add a check by appending its dotted name here.
+STARTUP_CHECKS = [
+    "proctorhub.settings:deployment_problems",
+    "proctorhub.operations.startup:session_secret_problems",
+    "proctorhub.operations.startup:encryption_key_problems",
+    "proctorhub.operations.startup:database_problems",
+]
+
+
+def deployment_problems(given: dict, app_settings: AppSettings | None):
+    development = asbool(given.get("proctorhub.development_mode", "false"))
+    if not str(given.get("sqlalchemy.url", "")).strip():
+        yield "sqlalchemy.url is not set: set PROCTORHUB_DATABASE_URL (or sqlalchemy.url in the ini file)"
+    if not development and not str(given.get("proctorhub.issuer", "")).strip():
+        yield ("proctorhub.issuer is not set: set PROCTORHUB_ISSUER to the URL tools know this platform by, "
+               "e.g. https://proctorhub.example.edu")
+
+
+def startup_problems(raw: dict) -> list[str]:
+    """Every problem start-up can see, in the order found; empty when all is well."""
+    from pyramid.path import DottedNameResolver
+
+    given = _env_overrides(raw)
+    problems: list[str] = []
+    try:
+        app_settings = parse_settings(raw)
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+        app_settings = getattr(exc, "partial", None)
+    resolver = DottedNameResolver()
+    for name in STARTUP_CHECKS:
+        problems.extend(resolver.resolve(name)(given, app_settings))
+    return problems
+
+
+def check_startup(raw: dict) -> None:
+    """Raise ``StartupError`` listing every problem, or return when there is none."""
+    problems = startup_problems(raw)
+    if problems:
+        raise StartupError(problems)
 
 
 def includeme(config):

@@ -33,6 +33,16 @@ def pytest_addoption(parser):
                      help="the database the suite runs on")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgresql_only`` are left out of a SQLite run (deselected, not skipped)."""
+    if config.getoption("--db") == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 def pytest_report_header(config):
     return f"proctorhub database: {config.getoption('--db')}"
 

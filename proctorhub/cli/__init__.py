@@ -13,6 +13,7 @@
     proctorhub keys rotate INI
     proctorhub keys list INI
     proctorhub keys reencrypt INI
+    proctorhub purge INI
     proctorhub worker INI [--once]
 """
 
@@ -21,11 +22,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..models import faults
 from ..settings import SettingsError
-from . import initdb, keys, lms, seed, staff, tokens, worker
+from . import initdb, keys, lms, purge, seed, staff, tokens, worker
 from .common import CommandError
 
-COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed, worker]
+COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed, purge, worker]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,4 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args) or 0
     except (CommandError, SettingsError) as exc:
         print(f"proctorhub {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        # One line, never a traceback: what the database said, without the SQL or its values.
+        print(f"proctorhub {args.command}: the database refused or did not answer: {faults.describe(exc)}",
+              file=sys.stderr)
         return 2

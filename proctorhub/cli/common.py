@@ -36,7 +36,10 @@ def load_settings(ini: str) -> dict:
     if not os.path.exists(ini):
         raise CommandError(f"no such ini file: {ini}")
     setup_logging(ini)
-    return effective_settings(get_appsettings(ini, name="main"))
+    settings = effective_settings(get_appsettings(ini, name="main"))
+    if not str(settings.get("sqlalchemy.url", "")).strip():
+        raise CommandError(f"no database: set PROCTORHUB_DATABASE_URL (or sqlalchemy.url in {ini})")
+    return settings
 
 
 def open_engine(ini: str):

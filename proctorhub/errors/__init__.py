@@ -71,6 +71,17 @@ class PayloadTooLarge(ProctorhubError):
     code = "payload_too_large"
 
 
+class DatabaseUnavailable(ProctorhubError):
+    """The database refused, dropped or did not answer in time: try again after ``retry_after`` seconds."""
+
+    status = 503
+    code = "database_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int, details=None):
+        super().__init__(message, details={"retry_after": retry_after, **(details or {})})
+        self.retry_after = retry_after
+
+
 class UnsupportedMediaType(ProctorhubError):
     status = 415
     code = "unsupported_media_type"

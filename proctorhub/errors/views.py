@@ -14,9 +14,11 @@ from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from pyramid_retry import is_last_attempt
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError, IntegrityError
 
-from . import BadRequest, Conflict, Forbidden, NotFound, ProctorhubError, Unauthenticated
+from ..models import faults
+from . import BadRequest, Conflict, DatabaseUnavailable, Forbidden, NotFound, ProctorhubError, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ def render_error(error: ProctorhubError, request):
     response.status_int = error.status
     if error.status == 401 and raw_path(request).startswith("/api/"):
         response.headers["WWW-Authenticate"] = 'Bearer realm="proctorhub"'
+    if isinstance(error, DatabaseUnavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -137,6 +141,33 @@ def value_out_of_range(exc, request):
                         "database cannot store", code="invalid_value", status=400),
         request,
     )
+
+
+@exception_view_config(sa_exc.DBAPIError)  # OperationalError, InterfaceError, invalidated connections
+@exception_view_config(sa_exc.TimeoutError)  # no pooled connection free within pool_timeout
+@exception_view_config(sa_exc.PendingRollbackError)
+def database_unavailable(exc, request):
+    if faults.is_lost_race(exc):
+        # A serialization failure or deadlock that pyramid_retry's attempts did not get past.
+        return lost_race(exc, request)
+    if not faults.is_unavailable(exc):
+        return unexpected_error(exc, request)
+    retry_after = request.app_settings.database.retry_after
+    faults.report_unavailable("database unavailable on %s %s: %s", request.method,
+                              raw_path(request), faults.describe(exc))
+    if request.environ.get(faults.COMMITTING):
+        resend = faults.safe_to_resend(request)
+        message = ("the database stopped answering while this request's changes were being committed: they "
+                   "may or may not have been stored. " +
+                   ("This request is safe to send again: it is stored once however often it is sent."
+                    if resend else "Check whether it took effect before sending it again."))
+        error = DatabaseUnavailable(message, retry_after=retry_after,
+                                    details={"outcome": "unknown", "safe_to_resend": resend})
+    else:
+        error = DatabaseUnavailable(
+            f"the database is unavailable or too slow; nothing was stored. Try again in {retry_after} s",
+            retry_after=retry_after, details={"outcome": "not_stored", "safe_to_resend": True})
+    return render_error(error, request)
 
 
 @exception_view_config(UnicodeDecodeError)  # also Pyramid's URLDecodeError, for the path

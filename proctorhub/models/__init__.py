@@ -7,12 +7,14 @@ import zope.sqlalchemy
 from sqlalchemy import engine_from_config
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
+from ..settings import parse_database_settings
 from .attempt import COMPLETED_STATUSES, Attempt, AttemptStatus  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .configuration import ConfigurationStatus, ToolConfiguration  # noqa: F401
 from .control import AttemptControl  # noqa: F401
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
+from .faults import mark_committing
 from .lms import DEFAULT_SLUG, Lms  # noqa: F401
 from .lti import (  # noqa: F401
     BrowserSession,
@@ -29,6 +31,8 @@ from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewS
 from .signin import SigninThrottle  # noqa: F401
 from .sqlite_writers import queue_sqlite_writers
 from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
+from .timeouts import engine_options
+from .timeouts import install as install_timeouts
 from .webhook import Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint, WorkerSchedule  # noqa: F401
 
 configure_mappers()
@@ -46,7 +50,11 @@ def _tune_sqlite(dbapi_connection, _record):
 
 
 def get_engine(settings, prefix="sqlalchemy."):
-    engine = engine_from_config(settings, prefix)
+    """The engine for ``sqlalchemy.url``, with the database time limits of ``proctorhub.db.*``."""
+    database = parse_database_settings(settings)
+    url = sqlalchemy.engine.make_url(settings[prefix + "url"])
+    engine = engine_from_config(settings, prefix, **engine_options(url, database))
+    install_timeouts(engine, database)
     if engine.dialect.name == "sqlite":
         sqlalchemy.event.listen(engine, "connect", _tune_sqlite)
         queue_sqlite_writers(engine)
@@ -54,7 +62,10 @@ def get_engine(settings, prefix="sqlalchemy."):
 
 
 def get_session_factory(engine):
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    # A database failure after this point leaves the outcome unknown (errors.views says so).
+    sqlalchemy.event.listen(factory, "before_commit", mark_committing)
+    return factory
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):

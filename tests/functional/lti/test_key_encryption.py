@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -47,7 +48,13 @@ def _pem_lines(dbsession, encryptor) -> list[str]:
 def _dump(db_kind, db_url, dbengine) -> str:
     if db_kind == "sqlite":
         path = Path(sa.engine.make_url(db_url).database)
-        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists()).decode("latin-1")
+        # Read in another process: closing a descriptor of the database file here would drop every
+        # POSIX lock this process's SQLite connections hold on it (a pserve child closing its last
+        # connection could then delete the WAL these connections still use).
+        reader = "import sys; sys.stdout.buffer.write(b''.join(open(p, 'rb').read() for p in sys.argv[1:]))"
+        files = [str(p) for p in (path, Path(f"{path}-wal")) if p.exists()]
+        return subprocess.run([sys.executable, "-c", reader, *files], capture_output=True, check=True
+                              ).stdout.decode("latin-1")
     url = sa.engine.make_url(db_url)
     if shutil.which("pg_dump"):
         return subprocess.run(["pg_dump", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
