@@ -32,7 +32,8 @@ from ..schemas import INT_MAX, parse_row_id
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-COUNT_CAP = 10_000
+# Counts stop here ("1,000+"): each tab's count costs at most this many index entries.
+COUNT_CAP = 1_000
 # A search matching more learners than this is left to the database to join, page by page.
 SEARCH_ID_CAP = 1_000
 # A claim keeps others off a review this long (then anyone may take it).

@@ -196,6 +196,9 @@ def test_exam_form_refused_comes_back_as_typed_and_changes_nothing(testapp, dbse
                                                          "time_limit_mins": limit, "is_practice": "on",
                                                          "backend": "rest"}, headers=HTML, status=400)
         assert message in page.text
+        # the message is tied to its field for a screen reader
+        assert 'aria-invalid="true" aria-describedby="time_limit_mins-problem"' in page.text
+        assert 'id="time_limit_mins-problem"' in page.text
         assert f'value="{limit}"' in page.text and 'value="Renamed exam"' in page.text
         assert 'name="is_practice" checked' in page.text and 'name="is_proctored" >' in page.text
     dbsession.expire_all()

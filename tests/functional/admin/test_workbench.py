@@ -357,3 +357,17 @@ def test_a_huge_incident_makes_a_small_page_with_few_ticks(testapp, dbsession):
     rows = dict(re.findall(r'<tr class="incident" id="incident-(\d+)">(.*?)</tr>', page.text, re.S))
     assert "forever" in rows["1"] and "blink" in rows["2"]
     assert 'aria-label="Incident 2, violation' in page.text
+
+
+def test_error_pages_keep_the_admin_layout_and_speak_plainly(testapp, dbsession, mixed):
+    staff_with_password(dbsession, "rev-a@example.edu", courses=["course-A"])
+    sign_in(testapp, "rev-a@example.edu")
+    missing = testapp.get("/admin/nothing-here", headers=HTML, status=404)
+    assert "There is nothing here (404)" in missing.text and '<nav aria-label="Admin">' in missing.text
+    refused = testapp.get(f"/admin/reviews/{mixed['s1'].id}", headers=HTML, status=403)
+    assert "Your account may not see this review" in refused.text and "course-A" in refused.text
+    assert "view_review" not in refused.text.split("Error code")[0]
+    bad = testapp.get("/admin/reviews/?limit=0", headers=HTML, status=400)
+    assert "This request could not be used (400)" in bad.text and "<code>limit</code>" in bad.text
+    expired = testapp.post("/admin/sign-out", {}, headers=HTML, status=403)
+    assert "The form had expired" in expired.text and '<nav aria-label="Admin">' in expired.text
