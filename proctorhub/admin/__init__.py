@@ -17,7 +17,7 @@ from .timeline import clock, severity
              permission=Permission.view_admin)
 def admin_index(context, request):
     """Where the admin's collections are."""
-    names = ["reviews", "exams", "backends"]
+    names = ["reviews", "attempts", "exams", "backends"]
     if request.has_permission(Permission.manage_configurations, context):
         names[:0] = ["configurations", "registrations"]
     if request.has_permission(Permission.manage_lms, context):

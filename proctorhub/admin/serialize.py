@@ -71,6 +71,14 @@ def review_summary_json(review) -> dict:
     }
 
 
+def claim_json(review) -> dict:
+    from .second_review import live_claim
+
+    holder = live_claim(review)
+    return {"claimed_by": holder.email if holder else None,
+            "claimed_at": iso(review.claimed_at) if holder else None}
+
+
 def history_json(entry) -> dict:
     return {
         "id": entry.id,
@@ -95,6 +103,10 @@ def review_detail_json(review, *, audit_entries, raw: bool) -> dict:
         attempt=attempt_json(review.attempt, review),
         history=[history_json(h) for h in review.history],
         audit=[audit_json(e) for e in audit_entries],
+        # What a decision sends back as "seen", to be told if the review changed meanwhile.
+        version=len(review.history),
+        decided_at=iso(review.decided_at),
+        **claim_json(review),
     )
     # The redacted payload is large and rarely needed: sent only when asked for (?raw=1).
     if raw:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MIN_WIDTH_PERCENT = 0.6  # a one-second incident in a two-hour exam must still be visible and clickable
+MIN_WIDTH_PERCENT = 0.6  # a one-second incident in a two-hour exam must still be visible
+MIN_HIT_PERCENT = 2.5  # and a pointer can still hit it: a transparent target at least this wide
+MAX_TICKS = 6  # at most this many intervals between tick labels...
+LABEL_BUDGET = 28  # ...and fewer for long labels: (label length + 1) x intervals stays within this many
+# characters, so that labels never overlap even on a 390 px phone.
 
 
 def severity(status: str) -> str:
@@ -41,6 +45,8 @@ class Mark:
     lane: int = 0
     left: float = 0.0
     width: float = 0.0
+    hit_left: float = 0.0
+    hit_width: float = 0.0
 
 
 @dataclass
@@ -51,24 +57,27 @@ class Timeline:
     ticks: list[tuple[float, str]]
 
 
-def _tick_step(total: int) -> int:
-    for step in (10, 30, 60, 120, 300, 600, 900, 1800, 3600):
-        if total / step <= 8:
-            return step
-    return 7200
+def _tick_step(total: int, max_ticks: int = MAX_TICKS) -> int:
+    """A round step (1, 2, 5, 10, 15, 30 s, minutes, hours, then powers of ten of hours) giving at
+    most ``MAX_TICKS`` intervals, whatever the length: a comment at ``stop=2147483647`` is 6 ticks."""
+    steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200]
+    steps += [86400 * m * 10**k for k in range(12) for m in (1, 2, 5)]
+    return next((step for step in steps if total / step <= max_ticks), steps[-1])
 
 
 def layout(comments, *, session_seconds: int | None = None) -> Timeline:
-    """Place each comment in the first lane where it overlaps nothing, as a percentage of the session."""
+    """Number the comments in time order and place each in the first lane where it overlaps nothing,
+    as a percentage of the session."""
     latest = max((max(c.stop, c.start + c.duration) for c in comments), default=0)
     total = max(latest, session_seconds or 0, 1)
     marks: list[Mark] = []
     lane_ends: list[float] = []
-    numbered = sorted(enumerate(comments, start=1), key=lambda pair: (pair[1].start, pair[1].stop))
-    for number, comment in numbered:
+    in_order = sorted(comments, key=lambda c: (c.start, max(c.stop, c.start + c.duration), c.comment))
+    for number, comment in enumerate(in_order, start=1):
         stop = max(comment.stop, comment.start + comment.duration, comment.start)
         left = 100.0 * comment.start / total
         width = max(100.0 * (stop - comment.start) / total, MIN_WIDTH_PERCENT)
+        hit = max(width, MIN_HIT_PERCENT)
         for lane, end in enumerate(lane_ends):
             if end <= left:
                 lane_ends[lane] = left + width
@@ -78,8 +87,10 @@ def layout(comments, *, session_seconds: int | None = None) -> Timeline:
             lane_ends.append(left + width)
         marks.append(Mark(number=number, start=comment.start, stop=stop, duration=comment.duration,
                           comment=comment.comment, status=comment.status, severity=severity(comment.status),
-                          lane=lane, left=round(min(left, 100.0 - width), 3), width=round(width, 3)))
-    step = _tick_step(total)
+                          lane=lane, left=round(min(left, 100.0 - width), 3), width=round(width, 3),
+                          hit_left=round(max(0.0, min(left + width / 2 - hit / 2, 100.0 - hit)), 3),
+                          hit_width=round(hit, 3)))
+    step = _tick_step(total, max(1, min(MAX_TICKS, LABEL_BUDGET // (len(clock(total)) + 1))))
     ticks = [(round(100.0 * t / total, 3), clock(t)) for t in range(0, total + 1, step)]
     return Timeline(total_seconds=total, marks=marks, lanes=max(len(lane_ends), 1), ticks=ticks)
 

@@ -50,9 +50,10 @@ def wants_html(request) -> bool:
 
 def render_error(error: ProctorhubError, request):
     if wants_html(request):
-        response = render_to_response(
-            "proctorhub:templates/error.jinja2", {"error": error}, request=request
-        )
+        # Staff pages keep the admin's layout and navigation around the error.
+        admin = raw_path(request).startswith("/admin")
+        template = "proctorhub:templates/admin/error.jinja2" if admin else "proctorhub:templates/error.jinja2"
+        response = render_to_response(template, {"error": error, "nav": None}, request=request)
     else:
         # A fresh response: nothing the failed view had set (a cookie, a status, caching
         # headers) may ride along on the refusal.

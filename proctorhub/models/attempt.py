@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import secrets
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .exam import Exam
@@ -61,6 +61,11 @@ class Attempt(Base):
             postgresql_where=text("archived_at IS NULL"),
         ),
         Index("ix_attempt_user_resource", "user_id", "exam_id", "created_at"),
+        # The admin's search (q): an email or a name, or the start of one, whatever its case.
+        Index("ix_attempt_email_lower", func.lower(text("user_email")).label("email_lower"),
+              postgresql_ops={"email_lower": "text_pattern_ops"}),
+        Index("ix_attempt_name_lower", func.lower(text("user_name")).label("name_lower"),
+              postgresql_ops={"name_lower": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

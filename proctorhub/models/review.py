@@ -28,12 +28,21 @@ class QueuePriority(enum.IntEnum):
     other = 2
 
 
+# How bad a review's status is, worst first: the queue's severity order (ix_review_status serves it,
+# one status at a time).
+SEVERITY_RANK = {ReviewStatus.violation: 0, ReviewStatus.suspicious: 1, ReviewStatus.not_reviewed: 2,
+                 ReviewStatus.passed: 3}
+
+
 class Review(Base):
     __tablename__ = "review"
     __table_args__ = (
         Index("ix_review_queue", "queue_priority", "id"),
         Index("ix_review_context_queue", "context_id", "queue_priority", "id"),
         Index("ix_review_status", "status", "id"),
+        # The queue sorted by course, and its "decided today".
+        Index("ix_review_context_id", "context_id", "id"),
+        Index("ix_review_decided", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,9 +65,17 @@ class Review(Base):
     queue_priority: Mapped[int] = mapped_column(SmallInteger, default=QueuePriority.other)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When staff last decided it (a second review); the queue's "decided today".
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A reviewer who took the review, so that two do not decide it at once (until claimed_at + TTL).
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The vendor's video link (SoftwareSecure's videoReviewLink), encrypted with proctorhub.crypto.
+    video_link_encrypted: Mapped[str | None] = mapped_column(Text)
 
     attempt: Mapped[Attempt] = relationship(lazy="joined")
-    reviewer: Mapped[StaffUser | None] = relationship(lazy="joined")
+    reviewer: Mapped[StaffUser | None] = relationship(lazy="joined", foreign_keys=[reviewer_id])
+    claimed_by: Mapped[StaffUser | None] = relationship(lazy="joined", foreign_keys=[claimed_by_id])
     comments: Mapped[list[ReviewComment]] = relationship(
         back_populates="review",
         order_by="ReviewComment.position",

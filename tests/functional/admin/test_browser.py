@@ -83,7 +83,7 @@ def test_review_flow_in_chromium(browser, live, testapp, dbsession):
     assert "second review" in rows[0].text
     browser.save_screenshot(str(ARTIFACTS / "admin-queue.png"))
 
-    browser.find_element(By.CSS_SELECTOR, f'a[href$="/admin/reviews/{review.id}"]').click()
+    browser.find_element(By.CSS_SELECTOR, f'a.open[href*="/admin/reviews/{review.id}?"]').click()
     marks = browser.find_elements(By.CSS_SELECTOR, "svg.timeline rect.mark")
     assert len(marks) == 3
     assert {m.get_attribute("class") for m in marks} == {"mark violation", "mark suspicious"}
@@ -92,7 +92,7 @@ def test_review_flow_in_chromium(browser, live, testapp, dbsession):
 
     browser.find_element(By.CSS_SELECTOR, 'input[name=status][value="violation"]').click()
     browser.find_element(By.ID, "note").send_keys("Second person in the room at 1:40")
-    browser.find_element(By.CSS_SELECTOR, "#second-review button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "#second-review button[value=stay]").click()
     wait_for(browser, lambda driver: driver.find_elements(By.CSS_SELECTOR, ".flash"))
     assert "Second review saved" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     # SoftwareSecure passes violations: the attempt is verified by the staff decision
@@ -113,8 +113,12 @@ def test_reviewer_cannot_open_another_course_and_forms_need_csrf(browser, live, 
     browser.get(f"{live}/admin/reviews/{mine.id}")
     browser.execute_script("document.querySelector('#second-review input[name=csrf_token]').remove()")
     browser.find_element(By.CSS_SELECTOR, 'input[name=status][value="passed"]').click()
-    browser.find_element(By.CSS_SELECTOR, "#second-review button[type=submit]").click()
-    wait_for(browser, lambda driver: "bad_csrf_token" in driver.find_element(By.TAG_NAME, "h1").text)
+    browser.find_element(By.ID, "note").send_keys("typed before the token expired")
+    browser.find_element(By.CSS_SELECTOR, "#second-review button[value=stay]").click()
+    # the review again, the refusal at the top, what was typed kept
+    wait_for(browser, lambda driver: "CSRF" in driver.find_element(By.ID, "problem").text)
+    assert browser.find_element(By.ID, "note").get_attribute("value") == "typed before the token expired"
+    assert browser.find_element(By.CSS_SELECTOR, 'input[name=status][value="passed"]').is_selected()
     dbsession.expire_all()
     stored = dbsession.execute(select(Review).where(Review.id == mine.id)).scalar_one()
     assert stored.reviewer_id is None and stored.status == "suspicious"

@@ -83,7 +83,7 @@ def test_queue_page_filters_and_next_page(testapp, dbsession, admin_user):
     second = testapp.get(next_link, headers=HTML)
     assert "course-B" in second.text and "First page" in second.text
     filtered = testapp.get("/admin/reviews/?course=course-B", headers=HTML)
-    assert f'/admin/reviews/{first.id}"' in page.text and f'/admin/reviews/{first.id}"' not in filtered.text
+    assert f'/admin/reviews/{first.id}?' in page.text and f'/admin/reviews/{first.id}?' not in filtered.text
     assert testapp.get("/admin/reviews/?after=x", headers=HTML, status=400).status_int == 400
 
 
@@ -92,7 +92,7 @@ def test_reviewer_queue_and_refusals(testapp, dbsession, reviewer_a):
     other = receive_review(testapp, dbsession, course="course-B", user_id="u2")
     sign_in(testapp, "rev-a@example.edu")
     queue = testapp.get("/admin/reviews/", headers=HTML)
-    assert f'/admin/reviews/{mine.id}"' in queue.text and f'/admin/reviews/{other.id}"' not in queue.text
+    assert f'/admin/reviews/{mine.id}?' in queue.text and f'/admin/reviews/{other.id}?' not in queue.text
     assert "Tool configurations" not in queue.text
     refused = testapp.get(f"/admin/reviews/{other.id}", headers=HTML, status=403)
     assert "403" in refused.text

@@ -37,7 +37,7 @@ def test_the_started_registration_page_opens_the_tool_with_a_static_script(testa
     # No inline script: the page loads its script as a file, which listens for the close message.
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, flags=re.S)
     assert scripts and all('src="' in attributes and not body.strip() for attributes, body in scripts)
-    src = re.search(r'<script src="([^"]+)"', page.text).group(1)
+    src = re.search(r'<script src="([^"]+/registration\.js)"', page.text).group(1)
     script = testapp.get(src, status=200)
     assert "org.imsglobal.lti.close" in script.text and "event.source !== toolWindow" in script.text
     # Later, the registration's page shows its state, never the token again.

@@ -12,12 +12,13 @@ def comment(start, stop, status="Suspicious"):
     return SimpleNamespace(start=start, stop=stop, duration=stop - start, comment="c", status=status)
 
 
-def test_overlapping_incidents_go_to_separate_lanes_and_keep_their_numbers():
+def test_overlapping_incidents_go_to_separate_lanes_numbered_in_time_order():
     timeline = layout([comment(10, 20), comment(100, 105), comment(12, 88, "Rules Violation")], session_seconds=300)
     by_number = {m.number: m for m in timeline.marks}
+    assert [(m.start, m.number) for m in timeline.marks] == [(10, 1), (12, 2), (100, 3)]
     assert timeline.total_seconds == 300 and timeline.lanes == 2
-    assert (by_number[1].lane, by_number[3].lane, by_number[2].lane) == (0, 1, 0)
-    assert by_number[3].severity == "violation" and by_number[1].left == pytest.approx(10 / 3, abs=0.01)
+    assert (by_number[1].lane, by_number[2].lane, by_number[3].lane) == (0, 1, 0)
+    assert by_number[2].severity == "violation" and by_number[1].left == pytest.approx(10 / 3, abs=0.01)
     assert timeline.ticks[0] == (0.0, "0:00") and timeline.ticks[-1][1] == "5:00"
 
 
