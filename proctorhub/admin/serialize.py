@@ -99,6 +99,8 @@ def review_detail_json(review, *, audit_entries, raw: bool) -> dict:
         context_id=review.context_id,
         exam_id=review.exam_id,
         note=review.note,
+        # A vendor's reviewed_by that named nobody who may review this course (not counted).
+        vendor_reviewed_by=review.vendor_reviewed_by,
         queue_priority=review.queue_priority,
         attempt=attempt_json(review.attempt, review),
         history=[history_json(h) for h in review.history],

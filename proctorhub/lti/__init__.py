@@ -19,6 +19,8 @@ class LtiRoot:
     # Tools post here cross-site by design; the staff session cookie means nothing here, and
     # these routes are protected by their own single-use tokens and nonces instead of CSRF.
     accepts_session_cookie = False
+    # An LMS may show the learner's launch in an iframe: these pages may be framed.
+    framing_allowed = True
 
     def __init__(self, request):
         self.request = request

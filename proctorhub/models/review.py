@@ -60,6 +60,9 @@ class Review(Base):
     # The vendor signature's timestamp of the callback stored last (None: unsigned): an update
     # signed before it is refused, so an earlier callback resent cannot revert the review.
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The vendor's ``reviewed_by`` as it came, when it named no staff user who may review this
+    # attempt's course: kept as text, counted as no reviewer (DESIGN.md 3).
+    vendor_reviewed_by: Mapped[str | None] = mapped_column(String(255))
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     note: Mapped[str | None] = mapped_column(Text)
     queue_priority: Mapped[int] = mapped_column(SmallInteger, default=QueuePriority.other)

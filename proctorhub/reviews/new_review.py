@@ -94,11 +94,11 @@ def _statement_by_statement(connection, new: NewReview) -> int | None:
 ONE_STATEMENT = sa.text("""
 WITH new_review AS (
     INSERT INTO review (attempt_code, attempt_id, exam_id, context_id, backend, status, vendor_status,
-                        raw_payload, payload_digest, signed_at, reviewer_id, queue_priority, created_at,
-                        modified_at)
+                        raw_payload, payload_digest, signed_at, reviewer_id, vendor_reviewed_by, queue_priority,
+                        created_at, modified_at)
     VALUES (:attempt_code, :attempt_id, :exam_id, :context_id, :backend, :status, :vendor_status,
-            CAST(:raw_payload AS JSONB), :payload_digest, :signed_at, :reviewer_id, :queue_priority, :created_at,
-            :modified_at)
+            CAST(:raw_payload AS JSONB), :payload_digest, :signed_at, :reviewer_id, :vendor_reviewed_by,
+            :queue_priority, :created_at, :modified_at)
     ON CONFLICT (attempt_code) DO NOTHING
     RETURNING id
 ), new_comments AS (

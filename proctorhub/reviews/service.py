@@ -20,6 +20,7 @@ from ..errors import Conflict
 from ..models import (
     Attempt,
     AttemptStatus,
+    AuditEntry,
     Event,
     EventKind,
     QueuePriority,
@@ -27,6 +28,8 @@ from ..models import (
     ReviewComment,
     ReviewHistory,
     ReviewStatus,
+    Role,
+    StaffCourse,
     StaffUser,
     utcnow,
 )
@@ -54,6 +57,43 @@ def find_staff_by_email(dbsession, email: str | None) -> StaffUser | None:
     return dbsession.execute(
         select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class VendorReviewer:
+    """What a vendor's ``reviewed_by`` amounts to: a staff user who may review the attempt's
+    course, or only ``text`` (kept, warned about, and counted as no reviewer)."""
+
+    staff: StaffUser | None = None
+    text: str | None = None
+
+
+IGNORED_REVIEWER_ACTION = "vendor_reviewer_ignored"
+
+
+def vendor_reviewer(dbsession, reviewed_by: str | None, target: ReviewTarget) -> VendorReviewer:
+    """As edx-proctoring checks that a vendor's reviewer is course staff: ``reviewed_by`` counts
+    only when it names a person (a staff user with a password, not disabled) who is an admin or
+    a reviewer of this attempt's course (its lms and context id)."""
+    if not reviewed_by or not reviewed_by.strip():
+        return VendorReviewer()
+    staff = find_staff_by_email(dbsession, reviewed_by)
+    if staff is not None and staff.password_hash is not None and staff.disabled_at is None:
+        if staff.role == Role.admin:
+            return VendorReviewer(staff=staff)
+        if staff.role == Role.reviewer and dbsession.execute(select(StaffCourse.staff_user_id).where(
+                StaffCourse.staff_user_id == staff.id, StaffCourse.lms_id == target.exam.lms.id,
+                StaffCourse.context_id == target.exam.context_id)).first() is not None:
+            return VendorReviewer(staff=staff)
+    return VendorReviewer(text=reviewed_by.strip()[:255])
+
+
+def warn_ignored_reviewer(dbsession, *, review_id: int, backend_name: str, reviewer: VendorReviewer) -> None:
+    """The review's audit trail says which ``reviewed_by`` was not counted."""
+    if reviewer.text is not None:
+        dbsession.add(AuditEntry(actor=f"vendor:{backend_name}"[:255], object_type="review",
+                                 object_id=str(review_id), action=IGNORED_REVIEWER_ACTION,
+                                 changes={"reviewed_by": [reviewer.text, None]}))
 
 
 def queue_priority(review_status: str, attempt_status: str) -> int:
@@ -112,11 +152,12 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     ``signed_at`` is the vendor signature's time (None if unsigned); ``replayed`` says the replay
     ledger had this signed message already: then only a resend of the stored review is answered
     (``unchanged``), anything else is refused."""
-    reviewer = find_staff_by_email(dbsession, normalised.get("reviewed_by"))
+    named = vendor_reviewer(dbsession, normalised.get("reviewed_by"), target)
+    reviewer = named.staff
     if replayed:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
                                     redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
-                                    reviewer=reviewer, app_settings=app_settings, signed_at=signed_at,
+                                    reviewer=named, app_settings=app_settings, signed_at=signed_at,
                                     replayed=True)
     decided, moves = decide(normalised["status"], has_staff_reviewer=reviewer is not None, attempt=target,
                             passing_statuses=backend.passing_statuses, app_settings=app_settings)
@@ -134,6 +175,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
         "payload_digest": digest,
         "signed_at": signed_at,
         "reviewer_id": reviewer.id if reviewer else None,
+        "vendor_reviewed_by": named.text,
         "queue_priority": queue_priority(normalised["status"], status_after),
         "created_at": now,
         "modified_at": now,
@@ -158,7 +200,8 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     if review_id is None:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
                                     redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
-                                    reviewer=reviewer, app_settings=app_settings, signed_at=signed_at)
+                                    reviewer=named, app_settings=app_settings, signed_at=signed_at)
+    warn_ignored_reviewer(dbsession, review_id=review_id, backend_name=backend.name, reviewer=named)
     attempt = target.changed(**move) if move else target
     # Core statements are invisible to zope.sqlalchemy: say that this transaction wrote.
     zope.sqlalchemy.mark_changed(dbsession)
@@ -169,7 +212,8 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
 
 
 def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised, redacted_payload, digest,
-                         vendor_status, reviewer, app_settings, signed_at=None, replayed=False) -> StoredReview:
+                         vendor_status, reviewer: VendorReviewer, app_settings, signed_at=None,
+                         replayed=False) -> StoredReview:
     """A review is stored already: refuse, keep it (identical resend), or update it with history."""
     review = dbsession.execute(
         select(Review).where(Review.attempt_code == target.attempt_code).with_for_update(of=Review)
@@ -209,7 +253,8 @@ def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised
     review.raw_payload = redacted_payload
     review.payload_digest = digest
     review.signed_at = signed_at
-    review.reviewer = reviewer
+    review.reviewer = reviewer.staff
+    review.vendor_reviewed_by = reviewer.text
     review.note = None
     flush_or_retry(dbsession)
     dbsession.add(
@@ -221,6 +266,7 @@ def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised
                      "backend": backend.name, "outcome": "updated"},
         )
     )
+    warn_ignored_reviewer(dbsession, review_id=review.id, backend_name=backend.name, reviewer=reviewer)
     settle_attempt(dbsession, review=review, attempt=attempt, passing_statuses=backend.passing_statuses,
                    app_settings=app_settings, reason=f"review updated by {backend.name}")
     return StoredReview(review, attempt, "updated")

@@ -107,7 +107,9 @@ def test_decision_table(testapp, dbsession, review_status, is_practice, attempt_
 
 
 def test_rule3_staff_reviewer_rejects(testapp, dbsession):
-    staff = f.staff(dbsession, email="Judge@Example.edu")
+    # A reviewer of the attempt's course (see tests/functional/security/test_vendor_reviewer.py).
+    staff = f.staff(dbsession, email="Judge@Example.edu", courses=["course-v1:Test+T1+2026"],
+                    password_hash="$argon2id$placeholder")
     attempt = f.attempt(dbsession)
     answer = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious",
                                                  reviewed_by="judge@example.edu"))

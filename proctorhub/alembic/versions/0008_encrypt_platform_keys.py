@@ -1,7 +1,7 @@
 """Issue 13: platform keys encrypted, review.signed_at, staff session generations, sign-in throttle keys
 
 - lti_platform_key.private_key_encrypted (was private_key_pem, in clear);
-- review.signed_at: the vendor signature's time of the stored review;
+- review.signed_at: the vendor signature's time of the stored review; review.vendor_reviewed_by;
 - staff_user.session_generation and disabled_at: sign-out, password changes and disabling end sessions;
 - signin_throttle is keyed by (email, client address) and by client address (its rows are only
   recent failures: the old ones, per email alone, are dropped).
@@ -52,6 +52,7 @@ def upgrade():
     # The vendor signature's time of the stored review: older updates are refused (replays).
     with op.batch_alter_table("review") as batch_op:
         batch_op.add_column(sa.Column("signed_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("vendor_reviewed_by", sa.String(length=255), nullable=True))
     with op.batch_alter_table("lti_platform_key") as batch_op:
         batch_op.alter_column("private_key_pem", new_column_name="private_key_encrypted",
                               existing_type=sa.Text(), existing_nullable=False)
@@ -77,6 +78,7 @@ def downgrade():
         batch_op.alter_column("private_key_encrypted", new_column_name="private_key_pem",
                               existing_type=sa.Text(), existing_nullable=False)
     with op.batch_alter_table("review") as batch_op:
+        batch_op.drop_column("vendor_reviewed_by")
         batch_op.drop_column("signed_at")
     op.drop_index("ix_signin_throttle_last_failure_at", table_name="signin_throttle")
     op.drop_table("signin_throttle")

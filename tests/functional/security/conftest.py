@@ -7,6 +7,9 @@ from argon2 import PasswordHasher
 
 from proctorhub.security import passwords
 
+# The LTI flow's fixtures, for the attacks that need a launch.
+from ..lti.conftest import lms, platform_key_rows, platform_keys, tool  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
