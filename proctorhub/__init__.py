@@ -53,6 +53,8 @@ def main(global_config, **settings):
         config.include(".admin")
         # Scripts and styles of the pages, as files (the pages carry no inline script).
         config.add_static_view("static", "proctorhub:static/", cache_max_age=3600)
+        # gzip for HTML and JSON answers, for clients that accept it.
+        config.include(".compression")
         config.scan()
     app = config.make_wsgi_app()
     _freeze_start_up_objects()

@@ -4,6 +4,7 @@ The same resources (``resources.py``) and their ACLs serve both; views are chose
 by ``Accept``. Sign-in and sign-out have routes of their own, matched before the tree.
 """
 
+from markupsafe import Markup
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
 
@@ -30,8 +31,12 @@ def admin_home(context, request):
     return HTTPSeeOther(admin_url(request, context["reviews"]))
 
 
-def _datetime(value, fmt="%Y-%m-%d %H:%M UTC"):
-    return value.strftime(fmt) if value is not None else "—"
+def _datetime(value, fmt="%Y-%m-%d %H:%M"):
+    """A time as every page shows it: UTC, named; the pages' script adds the viewer's local time."""
+    if value is None:
+        return "—"
+    shown = value.strftime(fmt.removesuffix(" UTC"))
+    return Markup('<time class="utc" datetime="{}">{} UTC</time>').format(value.isoformat(), shown)
 
 
 def _add_template_helpers(config):

@@ -1,15 +1,20 @@
-"""``/admin/attempts/{attempt_code}``: an attempt, its review and its status history."""
+"""``/admin/attempts/``: attempts newest first; ``/admin/attempts/{attempt_code}``: an attempt, its
+review and its status history."""
 
 from __future__ import annotations
 
+import colander
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from ..attempts.serialize import attempt_json
+from ..attempts.serialize import attempt_json, iso
 from ..attempts.service import review_of
-from ..models import Event, EventKind
+from ..models import Attempt, AttemptStatus, Event, EventKind, Exam, Review
 from ..security import Permission
 from .forms import admin_url
-from .resources import AttemptResource, admin_view
+from .listing import ListSchema, exams_matching, id_page, page_links, parse_list_params
+from .queue import exams_of_courses, learner_condition, visible_courses
+from .resources import AttemptResource, AttemptsResource, admin_view
 from .serialize import status_history_json
 
 TEMPLATES = "proctorhub:templates/admin/"
@@ -46,5 +51,62 @@ def attempt_page(context, request):
         "history": status_history(request.dbsession, attempt),
         "review_url": admin_url(request, root["reviews"], str(review.id)) if review else None,
         "exam_url": admin_url(request, root["exams"], str(attempt.exam_id)),
-        "nav": "reviews",
+        "nav": "attempts",
     }
+
+
+class AttemptListSchema(ListSchema):
+    status = colander.SchemaNode(colander.String(), missing="",
+                                 validator=colander.OneOf([s.value for s in AttemptStatus] + [""]))
+    q = colander.SchemaNode(colander.String(), missing="", validator=colander.Length(max=255))
+
+
+def _attempts_page(request):
+    params = parse_list_params(request.GET, AttemptListSchema())
+    params["q"] = params["q"].strip()
+    query = select(Attempt).options(joinedload(Attempt.exam))
+    courses = visible_courses(request.identity)
+    if courses is not None:
+        query = query.where(Attempt.exam_id.in_(select(Exam.id).where(exams_of_courses(courses))))
+    if params["course"]:
+        query = query.where(Attempt.exam_id.in_(exams_matching(params["course"])))
+    if params["status"]:
+        query = query.where(Attempt.status == params["status"])
+    if params["q"]:
+        query = query.where(learner_condition(params["q"]))
+    page = id_page(request.dbsession, query, Attempt.id, after=params["after"], before=params["before"],
+                   limit=params["limit"])
+    return params, page
+
+
+def _list_json(attempt, review) -> dict:
+    answer = attempt_json(attempt, None)
+    # A list row names its review (no comments): the attempt's page has the whole of it.
+    answer["review"] = None if review is None else {"id": review.id, "status": review.status,
+                                                    "modified_at": iso(review.modified_at)}
+    return answer
+
+
+@admin_view(context=AttemptsResource, request_method="GET", accept="application/json", renderer="json",
+             permission=Permission.view_attempt)
+def attempt_list(context, request):
+    """Attempts newest first: ``course`` (any part of the course id), ``status``, ``q`` (a learner's id,
+    the start of their email or name, or an attempt code), ``limit``; ``next``/``previous`` page URLs."""
+    params, page = _attempts_page(request)
+    reviews = {}
+    if page.rows:
+        reviews = {r.attempt_id: r for r in request.dbsession.execute(
+            select(Review.id, Review.attempt_id, Review.status, Review.modified_at)
+            .where(Review.attempt_id.in_([a.id for a in page.rows])))}
+    links = page_links(request, context, page, params)
+    return {"attempts": [_list_json(a, reviews.get(a.id)) for a in page.rows],
+            "next": links["next"], "previous": links["previous"]}
+
+
+@admin_view(context=AttemptsResource, request_method="GET", accept="text/html",
+             renderer=TEMPLATES + "attempts.jinja2", permission=Permission.view_attempt)
+def attempts_page(context, request):
+    params, page = _attempts_page(request)
+    return {"attempts": page.rows, "params": params, "links": page_links(request, context, page, params),
+            "statuses": [s.value for s in AttemptStatus],
+            "url": lambda attempt: admin_url(request, context, attempt.attempt_code), "nav": "attempts"}

@@ -13,12 +13,12 @@ from ..schemas import StrictBool, StrictInt
 from ..security import Permission
 from . import audit
 from .forms import admin_url, enabled_backend, form_data, json_update
+from .listing import ListSchema, course_condition, id_page, page_links, parse_list_params
 from .queue import exams_of_courses, visible_courses
 from .resources import ExamResource, ExamsResource, admin_view
 from .serialize import exam_json
 
 TEMPLATES = "proctorhub:templates/admin/"
-LIST_LIMIT = 200
 ATTEMPTS_SHOWN = 100
 FIELDS = ("name", "time_limit_mins", "is_proctored", "is_practice", "backend")
 
@@ -33,6 +33,10 @@ class ExamUpdateSchema(colander.MappingSchema):
     backend = colander.SchemaNode(colander.String(), missing=None, validator=enabled_backend)
 
 
+class ExamListSchema(ListSchema):
+    lms = colander.SchemaNode(colander.String(), missing="", validator=colander.Length(max=64))
+
+
 def _schema(request):
     return ExamUpdateSchema(colander.Mapping(unknown="raise")).bind(backends=request.backends.names())
 
@@ -43,31 +47,37 @@ def update(request, exam: Exam, data: dict) -> Exam:
 
 
 def _exams(request):
-    query = select(Exam).order_by(Exam.id.desc()).limit(LIST_LIMIT)
+    """A page of exams, newest first: ``lms`` (a slug), ``course`` (any part of the course id), paged by id."""
+    params = parse_list_params(request.GET, ExamListSchema())
+    query = select(Exam)
     courses = visible_courses(request.identity)
     if courses is not None:
         query = query.where(exams_of_courses(courses))
-    course = request.GET.get("course")
-    if course:
-        query = query.where(Exam.context_id == course)
-    lms = request.GET.get("lms")
-    if lms:
-        query = query.where(Exam.lms_id.in_(select(Lms.id).where(Lms.slug == lms)))
-    return list(request.dbsession.execute(query).scalars())
+    if params["course"]:
+        query = query.where(course_condition(Exam.context_id, params["course"]))
+    if params["lms"]:
+        query = query.where(Exam.lms_id.in_(select(Lms.id).where(Lms.slug == params["lms"])))
+    page = id_page(request.dbsession, query, Exam.id, after=params["after"], before=params["before"],
+                   limit=params["limit"])
+    return params, page
 
 
 @admin_view(context=ExamsResource, request_method="GET", accept="application/json", renderer="json",
              permission=Permission.view_exam)
 def exam_list(context, request):
-    """The newest exams (``?course=`` narrows to one context id, ``?lms=`` to one lms's); reviewers
-    see their courses' only."""
-    return {"exams": [exam_json(e) for e in _exams(request)]}
+    """Exams newest first (``?course=`` any part of a context id, ``?lms=`` one lms's), ``limit`` a page
+    with ``next``/``previous`` page URLs; reviewers see their courses' only."""
+    params, page = _exams(request)
+    links = page_links(request, context, page, params)
+    return {"exams": [exam_json(e) for e in page.rows], "next": links["next"], "previous": links["previous"]}
 
 
 @admin_view(context=ExamsResource, request_method="GET", accept="text/html",
              renderer=TEMPLATES + "exams.jinja2", permission=Permission.view_exam)
 def exams_page(context, request):
-    return {"exams": _exams(request), "course": request.GET.get("course", ""), "lms": request.GET.get("lms", ""),
+    params, page = _exams(request)
+    return {"exams": page.rows, "course": params["course"], "lms": params["lms"],
+            "links": page_links(request, context, page, params),
             "url": lambda exam: admin_url(request, context, str(exam.id)), "nav": "exams"}
 
 

@@ -208,15 +208,20 @@ def _like_prefix(text: str) -> str:
     return escaped + "%"
 
 
-def _search(dbsession, q: str):
-    """A condition on reviews for ``q``, and whether it matched so many learners that it was left to SQL."""
+def learner_condition(q: str):
+    """An attempt whose code or learner id is ``q``, or whose learner's email or name starts with it (any case)."""
     prefix = _like_prefix(q)
-    attempts = select(Attempt.id).where(or_(
+    return or_(
         Attempt.attempt_code == q,
         Attempt.user_id == q,
         func.lower(Attempt.user_email).like(prefix, escape="\\"),
         func.lower(Attempt.user_name).like(prefix, escape="\\"),
-    ))
+    )
+
+
+def _search(dbsession, q: str):
+    """A condition on reviews for ``q``, and whether it matched so many learners that it was left to SQL."""
+    attempts = select(Attempt.id).where(learner_condition(q))
     # A narrow search (the usual: one code, one email) becomes a list of ids the review index finds;
     # a broad one stays a subquery, which the queue's index walk filters until the page is full.
     ids = list(dbsession.execute(attempts.limit(SEARCH_ID_CAP + 1)).scalars())

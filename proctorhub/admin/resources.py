@@ -153,6 +153,9 @@ class AttemptResource(Item):
 
 
 class AttemptsResource(Collection):
+    """Attempts by code; reviewers list their courses' only."""
+
+    __acl__ = [(Allow, REVIEWER, Permission.view_attempt)]
     item_factory = AttemptResource
 
     def load(self, name):

@@ -16,6 +16,7 @@ from webob.multidict import MultiDict
 from ..errors import Forbidden, InvalidPayload, NotFound
 from ..models import Exam, Review, ReviewStatus
 from ..reviews.decision import decide_attempt_status
+from ..reviews.video import video_link
 from ..schemas import INT_MAX, StrictBool, validate
 from ..security import Permission
 from . import audit
@@ -156,17 +157,16 @@ def _raw_requested(request) -> bool:
     return request.GET.get("raw", "") not in ("", "0", "false", "no")
 
 
-def _show_video(request, context) -> bool:
-    return request.has_permission(Permission.view_review, context)
-
-
 @admin_view(context=ReviewResource, request_method="GET", accept="application/json", renderer="json",
              permission=Permission.view_review)
 def review_show(context, request):
     """A review with its comments, attempt, history and audit trail; ``?raw=1`` adds the redacted payload."""
     review = context.row
-    return review_detail_json(review, audit_entries=audit.entries_for(request.dbsession, "review", review.id),
-                              raw=_raw_requested(request))
+    answer = review_detail_json(review, audit_entries=audit.entries_for(request.dbsession, "review", review.id),
+                                raw=_raw_requested(request))
+    # Only here (staff who may see this review), never in the queue, the LMS API or the raw payload.
+    answer["video_link"] = _video_for(request, context)
+    return answer
 
 
 def _outcomes(request, review) -> dict:
@@ -271,7 +271,9 @@ def _review_page(context, request, *, errors=None, form=None, conflict=None, pro
 
 def _video_for(request, context):
     """The vendor's video link for staff who may see this review (``None`` when there is none)."""
-    return None
+    if not request.has_permission(Permission.view_review, context):
+        return None
+    return video_link(request, context.row)
 
 
 @admin_view(context=ReviewResource, request_method="GET", accept="text/html",

@@ -66,8 +66,8 @@ def _tick_step(total: int, max_ticks: int = MAX_TICKS) -> int:
 
 
 def layout(comments, *, session_seconds: int | None = None) -> Timeline:
-    """Number the comments in time order and place each in the first lane where it overlaps nothing,
-    as a percentage of the session."""
+    """Number the comments in time order and place each in the first lane where it (and the target a
+    pointer clicks, at least ``MIN_HIT_PERCENT`` wide) overlaps nothing, as a percentage of the session."""
     latest = max((max(c.stop, c.start + c.duration) for c in comments), default=0)
     total = max(latest, session_seconds or 0, 1)
     marks: list[Mark] = []
@@ -78,17 +78,19 @@ def layout(comments, *, session_seconds: int | None = None) -> Timeline:
         left = 100.0 * comment.start / total
         width = max(100.0 * (stop - comment.start) / total, MIN_WIDTH_PERCENT)
         hit = max(width, MIN_HIT_PERCENT)
+        hit_left = max(0.0, min(left + width / 2 - hit / 2, 100.0 - hit))
+        # Lanes keep the targets apart, not only the marks: a tiny mark's target is no other's.
         for lane, end in enumerate(lane_ends):
-            if end <= left:
-                lane_ends[lane] = left + width
+            if end <= hit_left:
+                lane_ends[lane] = hit_left + hit
                 break
         else:
             lane = len(lane_ends)
-            lane_ends.append(left + width)
+            lane_ends.append(hit_left + hit)
         marks.append(Mark(number=number, start=comment.start, stop=stop, duration=comment.duration,
                           comment=comment.comment, status=comment.status, severity=severity(comment.status),
                           lane=lane, left=round(min(left, 100.0 - width), 3), width=round(width, 3),
-                          hit_left=round(max(0.0, min(left + width / 2 - hit / 2, 100.0 - hit)), 3),
+                          hit_left=round(hit_left, 3),
                           hit_width=round(hit, 3)))
     step = _tick_step(total, max(1, min(MAX_TICKS, LABEL_BUDGET // (len(clock(total)) + 1))))
     ticks = [(round(100.0 * t / total, 3), clock(t)) for t in range(0, total + 1, step)]

@@ -164,6 +164,14 @@ class ReviewBackend(abc.ABC):
             raise AuthenticationFailed("the signature does not match the body")
         return timestamp
 
+    def video_link(self, payload: Mapping) -> str | None:
+        """The vendor's recording of the exam as an absolute http(s) URL, or ``None``.
+
+        proctorhub stores it encrypted (never in clear, never in the raw payload: list its field in
+        :attr:`redacted_fields` too) and shows it only to staff who may see the review.
+        """
+        return None
+
     def redact(self, payload: Mapping) -> dict:
         """The payload with :attr:`redacted_fields` replaced; the original is left untouched."""
         redacted = dict(payload)

@@ -16,6 +16,7 @@ from ..security import Permission
 from .replay import remember_signed_message
 from .service import payload_digest, store_vendor_review
 from .target import load_review_target
+from .video import store_video_link
 
 
 def normalise(backend, payload: dict) -> dict:
@@ -95,6 +96,7 @@ def review_callback(context, request):
         signed_at=signed_at,
         replayed=replayed,
     )
+    store_video_link(request, backend, payload, stored)
     answer = review_json(stored.review)
     answer["outcome"] = stored.outcome
     answer["attempt"] = attempt_json(stored.attempt, stored.review)

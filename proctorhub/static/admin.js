@@ -27,6 +27,7 @@
     document.querySelectorAll("time.utc[datetime]").forEach(function (node) {
       var when = new Date(node.getAttribute("datetime"));
       if (isNaN(when.getTime()) || node.nextElementSibling && node.nextElementSibling.classList.contains("time-local")) { return; }
+      if (node.getAttribute("data-local") === "title") { node.title = "Your time: " + fmt.format(when); return; }
       var local = document.createElement("span");
       local.className = "time-local";
       local.textContent = " (" + fmt.format(when) + ")";

@@ -2,12 +2,14 @@
 
 The vendor posts its review as JSON: ``examMetaData.examCode`` is the attempt code proctorhub
 issued, ``examMetaData.ssiRecordLocator`` the vendor's own record id, ``reviewStatus`` the
-verdict, and ``webCamComments`` / ``desktopComments`` the incidents.
+verdict, and ``webCamComments`` / ``desktopComments`` the incidents. ``videoReviewLink`` is redacted
+from the stored payload and kept encrypted beside the review (``video_link``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from proctorhub.backends import ReviewBackend
 from proctorhub.backends.errors import BadReviewStatus, InvalidPayload
@@ -52,6 +54,17 @@ class SoftwareSecureBackend(ReviewBackend):
             raise InvalidPayload("examMetaData.ssiRecordLocator must be a string",
                                  details={"fields": {"examMetaData.ssiRecordLocator": "not a string"}})
         return str(locator)
+
+    def video_link(self, payload: Mapping) -> str | None:
+        """``videoReviewLink``, when it is an absolute http(s) URL of printable ASCII (else nothing is kept)."""
+        link = payload.get("videoReviewLink")
+        if not isinstance(link, str) or not link.isascii() or len(link) > 4000:
+            return None
+        link = link.strip()
+        if any(ord(ch) < 33 or ord(ch) == 127 for ch in link):
+            return None
+        parts = urlsplit(link)
+        return link if parts.scheme in ("http", "https") and parts.hostname else None
 
     def vendor_status(self, payload: Mapping) -> str:
         return str(payload.get("reviewStatus", ""))

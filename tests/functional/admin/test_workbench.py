@@ -137,7 +137,7 @@ def test_save_and_next_walks_the_filtered_queue_and_back_to_queue_keeps_it(testa
     sign_in(testapp, "admin@example.edu")
     queue_url = "/admin/reviews/?bucket=needs_decision&sort=age&limit=1"
     queue = testapp.get(queue_url, headers=HTML)
-    first_link = re.search(r'<a class="open" href="([^"]+)"', queue.text).group(1).replace("&amp;", "&")
+    first_link = re.search(r'<a class="open" id="[^"]*" href="([^"]+)"', queue.text).group(1).replace("&amp;", "&")
     review = testapp.get(first_link, headers=HTML)
     back = re.search(r'<a class="back-to-queue" href="([^"]+)"', review.text).group(1).replace("&amp;", "&")
     assert parse_qs(urlsplit(back).query) == parse_qs(urlsplit(queue_url).query)
@@ -341,3 +341,19 @@ def test_review_page_accessibility_markup(testapp, dbsession, mixed):
                            headers=HTML, status=400)
     assert 'aria-invalid="true" aria-describedby="status-problem"' in refused.text
     assert 'id="status-problem"' in refused.text
+
+
+def test_a_huge_incident_makes_a_small_page_with_few_ticks(testapp, dbsession):
+    # A comment at stop=2147483647 once drew a tick every two hours: a 49 MB page.
+    staff_with_password(dbsession, "admin@example.edu", role="admin")
+    review = receive_review(testapp, dbsession, comments=[
+        {"start": 0, "stop": 2147483647, "duration": 2147483647, "comment": "forever", "status": "suspicious"},
+        {"start": 3, "stop": 4, "duration": 1, "comment": "blink", "status": "violation"}])
+    sign_in(testapp, "admin@example.edu")
+    page = testapp.get(f"/admin/reviews/{review.id}", headers=HTML)
+    assert len(page.body) < 100_000
+    assert 2 <= page.text.count('class="tick-label"') <= 7
+    # numbered in time order; the one-second incident still has a target wide enough to hit
+    rows = dict(re.findall(r'<tr class="incident" id="incident-(\d+)">(.*?)</tr>', page.text, re.S))
+    assert "forever" in rows["1"] and "blink" in rows["2"]
+    assert 'aria-label="Incident 2, violation' in page.text
