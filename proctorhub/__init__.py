@@ -51,6 +51,10 @@ def main(global_config, **settings):
         config.include(".reviews", route_prefix="/api/v1")
         # Staff admin (traversal under /admin).
         config.include(".admin")
+        # Webhook receivers of each lms, under /admin/lms/{slug}/webhooks/.
+        config.include(".webhooks")
+        # Webhook delivery, email digests and purging: a worker thread here if embedded (make serve).
+        config.include(".worker")
         # Scripts and styles of the pages, as files (the pages carry no inline script).
         config.add_static_view("static", "proctorhub:static/", cache_max_age=3600)
         # gzip for HTML and JSON answers, for clients that accept it.

@@ -15,6 +15,7 @@ from ..errors import Conflict, InvalidPayload
 from ..lms.service import create_lms, list_lmss, tokens_of
 from ..models import ApiToken, Lms
 from ..security import Permission
+from ..webhooks import service as webhooks_service
 from .forms import admin_url, form_data, json_body
 from .resources import LmsResource, LmssResource, admin_view
 
@@ -71,6 +72,12 @@ def lms_show(context, request):
     """The lms and its API tokens (names and dates; a token itself is never shown again)."""
     answer = lms_json(request, _lms_parent(context), context.row)
     answer["tokens"] = [token_json(t) for t in tokens_of(request.dbsession, context.row)]
+    # Its webhook receivers (managed below it, at webhooks/) and where their deliveries are.
+    answer["webhooks"] = [{"id": e.id, "url": e.url, "events": list(e.events), "enabled": e.enabled,
+                           "disabled_reason": e.disabled_reason}
+                          for e in webhooks_service.endpoints_of(request.dbsession, context.row.id)]
+    answer["links"] = {"webhooks": admin_url(request, context, "webhooks", ""),
+                       "deliveries": admin_url(request, context, "deliveries", "")}
     return answer
 
 
@@ -111,4 +118,7 @@ def lms_create_form(context, request):
 @admin_view(context=LmsResource, request_method="GET", accept="text/html", renderer=TEMPLATES + "lms.jinja2",
              permission=Permission.manage_lms)
 def lms_page(context, request):
-    return {"lms": context.row, "tokens": tokens_of(request.dbsession, context.row), "nav": "lms"}
+    return {"lms": context.row, "tokens": tokens_of(request.dbsession, context.row), "nav": "lms",
+            "webhooks": webhooks_service.endpoints_of(request.dbsession, context.row.id),
+            "webhooks_url": admin_url(request, context, "webhooks", ""),
+            "deliveries_url": admin_url(request, context, "deliveries", "")}

@@ -16,7 +16,7 @@ from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from ..lms.service import find_lms
+from ..lms.service import find_lms, unknown_lms
 from ..models import Attempt, Exam, Registration, Review, ToolConfiguration
 from ..schemas import parse_row_id
 from ..security import Permission, course_principal, role_principal
@@ -104,6 +104,13 @@ class LmssResource(Collection):
 
     def load(self, name):
         return find_lms(self.request.dbsession, name)
+
+    def __getitem__(self, name: str):
+        lms = self.load(name)
+        if lms is None:
+            # Its own code, for everything below it too (/admin/lms/{slug}/webhooks/ ...).
+            raise unknown_lms(name)
+        return self.item_factory(self.request, name, self, lms)
 
 
 # -- configurations (admins only: the root's ACL already denies everyone else) ----------------------

@@ -13,6 +13,7 @@ import datetime as dt
 import colander
 from sqlalchemy import select
 
+from .. import events
 from ..errors import Conflict
 from ..models import Review, ReviewStatus
 from ..reviews.service import settle_attempt, snapshot
@@ -147,6 +148,10 @@ def decide(request, review: Review, *, status: str, note: str, seen: int | None 
     review.claimed_at = None
     settle_attempt(dbsession, review=review, attempt=attempt, passing_statuses=passing,
                    app_settings=request.app_settings, reason=f"second review by {staff.email}")
+    events.emit(dbsession, events.EventKind.review_decided, attempt, {
+        "review_id": review.id, "status": review.status, "previous_status": before["status"],
+        "reviewed_by": staff.email, "attempt_status": attempt.status,
+        "previous_attempt_status": before["attempt_status"]})
     after = {"status": review.status, "reviewed_by": staff.email, "note": review.note,
              "attempt_status": attempt.status}
     changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import Conflict
+from ..events import attention_event
 from ..models import COMPLETED_STATUSES, Attempt, AttemptStatus, Event, EventKind, utcnow
 
 S = AttemptStatus
@@ -73,4 +74,7 @@ def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str) 
     for column, value in changed_columns(attempt.started_at, new, utcnow()).items():
         setattr(attempt, column, value)
     dbsession.add(Event(**status_event(attempt.id, attempt.attempt_code, old, new, reason)))
+    attention = attention_event(attempt.id, attempt.attempt_code, new.value, reason)
+    if attention is not None:
+        dbsession.add(Event(**attention))
     return True

@@ -13,6 +13,7 @@
     proctorhub keys rotate INI
     proctorhub keys list INI
     proctorhub keys reencrypt INI
+    proctorhub worker INI [--once]
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import argparse
 import sys
 
 from ..settings import SettingsError
-from . import initdb, keys, lms, seed, staff, tokens
+from . import initdb, keys, lms, seed, staff, tokens, worker
 from .common import CommandError
 
-COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed]
+COMMAND_MODULES = [initdb, lms, tokens, keys, staff, seed, worker]
 
 
 def build_parser() -> argparse.ArgumentParser:

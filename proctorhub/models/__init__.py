@@ -28,6 +28,7 @@ from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewS
 from .signin import SigninThrottle  # noqa: F401
 from .sqlite_writers import queue_sqlite_writers
 from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
+from .webhook import Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint, WorkerSchedule  # noqa: F401
 
 configure_mappers()
 

@@ -12,8 +12,16 @@ from .meta import Base, JSONType, UTCDateTime, utcnow
 
 
 class EventKind(enum.StrEnum):
-    review_received = "review.received"
+    """The event types of DESIGN.md 5.5 (also the ``type`` a webhook receiver gets)."""
+
     attempt_status_changed = "attempt.status_changed"
+    review_received = "review.received"
+    # The attempt went to second_review_required or error: staff must look at it.
+    review_needs_attention = "review.needs_attention"
+    # A staff second review decided the review.
+    review_decided = "review.decided"
+    # An ACS action of the proctoring tool (pause, resume, terminate, update, flag).
+    attempt_control = "attempt.control"
 
 
 class Event(Base):
@@ -29,4 +37,5 @@ class Event(Base):
     attempt_code: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the worker handed the event to the lms's webhook receivers (as deliveries); NULL until then.
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

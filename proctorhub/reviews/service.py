@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from ..attempts import lifecycle
 from ..errors import Conflict
+from ..events import attention_event
 from ..models import (
     Attempt,
     AttemptStatus,
@@ -188,8 +189,11 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     move = None
     if moves:
         move = lifecycle.changed_columns(target.started_at, decided, now)
-        events.append(lifecycle.status_event(target.id, target.attempt_code, target.status, decided,
-                                             reason=f"review created by {backend.name}"))
+        reason = f"review created by {backend.name}"
+        events.append(lifecycle.status_event(target.id, target.attempt_code, target.status, decided, reason=reason))
+        attention = attention_event(target.id, target.attempt_code, decided.value, reason)
+        if attention is not None:
+            events.append(attention)
     comments = _comment_values(normalised)
     # The unique attempt_code decides between racing twins inside the database: the loser's
     # insert does nothing (on PostgreSQL, after waiting for the winner to commit) and it

@@ -64,4 +64,4 @@ def test_identical_callbacks_store_one_review_and_no_500(base_settings, dbengine
     assert count(dbsession, ReviewComment) == 1
     assert count(dbsession, ReviewHistory) == 0
     kinds = dbsession.execute(select(Event.kind).order_by(Event.id)).scalars().all()
-    assert kinds == ["review.received", "attempt.status_changed"]
+    assert kinds == ["review.received", "attempt.status_changed", "review.needs_attention"]

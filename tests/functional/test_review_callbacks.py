@@ -145,6 +145,15 @@ def test_events_for_the_review_and_the_status_change(testapp, dbsession):
     assert {e.attempt_code for e in events} == {attempt.attempt_code}
 
 
+def test_an_attempt_that_needs_a_person_gets_a_needs_attention_event(testapp, dbsession):
+    for status, outcome in (("suspicious", "second_review_required"), ("not_reviewed", "error")):
+        attempt = f.attempt(dbsession, user_id=f"learner-{status}")
+        post(testapp, REST, f.rest_payload(attempt.attempt_code, status=status))
+        events = [e for e in rows(dbsession, Event) if e.attempt_code == attempt.attempt_code]
+        assert [e.kind for e in events] == ["review.received", "attempt.status_changed", "review.needs_attention"]
+        assert events[2].payload["attempt_status"] == outcome
+
+
 # -- archived attempts -------------------------------------------------------------------------------
 
 
@@ -201,7 +210,8 @@ def test_another_backend_may_not_update_the_review(testapp, dbsession):
     assert error["details"] == {"expected": "rest", "received": "softwaresecure"}
     review = rows(dbsession, Review)[0]
     assert (review.backend, review.status, review.vendor_status) == ("rest", "suspicious", "suspicious")
-    assert count(dbsession, ReviewHistory) == 0 and count(dbsession, Event) == 2
+    # review.received, attempt.status_changed and review.needs_attention of the first review only.
+    assert count(dbsession, ReviewHistory) == 0 and count(dbsession, Event) == 3
     assert status_of(dbsession, attempt) == "second_review_required"
 
 

@@ -39,10 +39,14 @@ def empty_engine(db_kind, base_settings, tmp_path):
 
 
 TOUCHED = {"lms", "exam", "api_token", "staff_user", "staff_course"}
+# Columns later revisions add to those tables (not there yet at 0005).
+LATER_COLUMNS = {("staff_user", "email_digest")}
 
 
 def touched_by_0005(obj, name, type_, _reflected, _compare_to):
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    if type_ == "column" and (table, name) in LATER_COLUMNS:
+        return False
     return table in TOUCHED
 
 

@@ -43,7 +43,7 @@ def test_an_lms_shows_its_tokens_and_unknown_slugs_are_404(testapp, dbsession, a
     assert shown["slug"] == "canvas" and [t["name"] for t in shown["tokens"]] == ["canvas-prod"]
     assert "token_hash" not in shown["tokens"][0]
     for name in ("nobody", "Canvas", "%C2%B2", "x" * 80):
-        assert testapp.get(f"/admin/lms/{name}", headers=admin, status=404).json["error"]["code"] == "not_found"
+        assert testapp.get(f"/admin/lms/{name}", headers=admin, status=404).json["error"]["code"] == "unknown_lms"
     # The slug's children are for the lms's parts (webhooks, deliveries): none is a 404 today.
     testapp.get("/admin/lms/canvas/nothing-here", headers=admin, status=404)
 

@@ -1,0 +1,104 @@
+"""Handing outbox events to the lms's receivers: one delivery per (event, receiver that wants it).
+
+The message body is made here, once per event, and stored with each delivery: every try and every
+replay sends the same bytes under the same ``webhook-id``. ``data`` describes the attempt as it is
+when the event is handed out (normally within a second of the change); ``status`` and
+``previous_status`` of an ``attempt.status_changed`` are those of the change itself.
+
+On PostgreSQL one worker at a time hands events out (a transaction-scoped advisory lock; the
+others skip the step): events are handed out in id order, so a later event of an attempt never
+becomes a delivery before an earlier one. Sending is shared by every worker (``delivery.claim``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import selectinload
+
+from ..attempts.serialize import attempt_json, iso, review_json
+from ..models import Attempt, Event, EventKind, Lms, Review
+from ..models.webhook import Delivery, DeliveryStatus, WebhookEndpoint, new_webhook_id
+
+# Any number: the key of the advisory lock that makes handing out a one-worker-at-a-time step.
+HAND_OUT_LOCK = 0x70726F63  # "proc"
+EVENT_TYPES = frozenset(kind.value for kind in EventKind)
+event_t = Event.__table__
+delivery_t = Delivery.__table__
+
+
+def _hand_out_lock(session) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: one writer at a time anyway
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": HAND_OUT_LOCK}).scalar())
+
+
+def event_data(event: Event, attempt: Attempt, review: Review | None, lms_slug: str) -> dict:
+    """The ``data`` of the webhook body for ``event`` (DESIGN.md 5.5)."""
+    payload = dict(event.payload or {})
+    if event.kind == EventKind.attempt_status_changed:
+        data = attempt_json(attempt, review)
+        data["status"] = payload.get("to", attempt.status)
+        data["previous_status"] = payload.get("from")
+        data["reason"] = payload.get("reason")
+    else:
+        data = payload
+        if event.kind in (EventKind.review_received, EventKind.review_needs_attention, EventKind.review_decided):
+            data["review"] = review_json(review)
+        if event.kind == EventKind.review_needs_attention:
+            data["context_id"] = attempt.exam.context_id
+            data["resource_link_id"] = attempt.exam.resource_link_id
+    data["attempt_code"] = attempt.attempt_code
+    data["lms"] = lms_slug
+    return data
+
+
+def message_body(event: Event, attempt: Attempt, review: Review | None, lms_slug: str) -> str:
+    return json.dumps({"type": event.kind, "timestamp": iso(event.created_at),
+                       "data": event_data(event, attempt, review, lms_slug)}, separators=(",", ":"))
+
+
+def hand_out(session, *, now: dt.datetime, limit: int) -> int:
+    """Turn up to ``limit`` events not handed out yet into deliveries; answer how many events were read."""
+    if not _hand_out_lock(session):
+        return 0
+    events = list(session.execute(
+        select(Event).where(Event.delivered_at.is_(None)).order_by(Event.id).limit(limit)
+        .with_for_update(skip_locked=True)).scalars())
+    if not events:
+        return 0
+    attempts = {a.id: a for a in session.execute(
+        select(Attempt).where(Attempt.id.in_({e.attempt_id for e in events if e.attempt_id is not None}))).scalars()}
+    lms_ids = {a.exam.lms_id for a in attempts.values()}
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    if lms_ids:
+        for endpoint in session.execute(select(WebhookEndpoint).where(
+                WebhookEndpoint.lms_id.in_(lms_ids), WebhookEndpoint.enabled.is_(True))
+                .order_by(WebhookEndpoint.id)).scalars():
+            endpoints.setdefault(endpoint.lms_id, []).append(endpoint)
+    wanted = []
+    for event in events:
+        attempt = attempts.get(event.attempt_id)
+        if attempt is None or event.kind not in EVENT_TYPES:
+            continue  # only the types of the contract go out (older rows may carry other kinds)
+        # A receiver gets what happened since it was made, never the lms's whole past.
+        targets = [ep for ep in endpoints.get(attempt.exam.lms_id, ())
+                   if ep.wants(event.kind) and ep.created_at <= event.created_at]
+        if targets:
+            wanted.append((event, attempt, targets))
+    if wanted:
+        slugs = dict(session.execute(select(Lms.id, Lms.slug).where(Lms.id.in_(lms_ids))).all())
+        codes = {attempt.attempt_code for _, attempt, _ in wanted}
+        reviews = {r.attempt_code: r for r in session.execute(
+            select(Review).where(Review.attempt_code.in_(codes)).options(selectinload(Review.comments))).scalars()}
+        rows = []
+        for event, attempt, targets in wanted:
+            body = message_body(event, attempt, reviews.get(attempt.attempt_code), slugs[attempt.exam.lms_id])
+            rows += [{"event_id": event.id, "endpoint_id": endpoint.id, "attempt_id": attempt.id, "kind": event.kind,
+                      "webhook_id": new_webhook_id(), "body": body, "status": DeliveryStatus.pending.value,
+                      "tries": 0, "next_try_at": now, "created_at": now} for endpoint in targets]
+        session.execute(insert(delivery_t), rows)
+    session.execute(update(event_t).where(event_t.c.id.in_([e.id for e in events])).values(delivered_at=now))
+    return len(events)

@@ -1,0 +1,139 @@
+"""The email digest: reviews that need attention, sent to the staff of their courses once per interval.
+
+A review needs attention when its attempt went to ``second_review_required`` or ``error`` (the
+``review.needs_attention`` events of the outbox). Each round the job is due, it reads the events
+since the last digest, and every reviewer of a course among them (and every admin who asked for
+the digest, ``staff_user.email_digest``) gets one email listing the course's attempts that still
+need attention, with links to the review and to the course's queue. The job's schedule and
+position in the outbox are one row (``worker_schedule``) that a worker claims, so several workers
+send one digest per interval between them. A digest is due again as soon as something new needs
+attention, but at most once per ``proctorhub.mail.digest_interval_seconds``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..events import ATTENTION_STATUSES
+from ..models import Attempt, Event, EventKind, Exam, Lms, Review, Role, StaffCourse, StaffUser
+from ..models.webhook import WorkerSchedule
+
+log = logging.getLogger(__name__)
+
+JOB = "email_digest"
+EVENTS_PER_DIGEST = 5000
+
+
+@dataclass(frozen=True)
+class Item:
+    lms_id: int
+    lms_slug: str
+    context_id: str
+    attempt_code: str
+    attempt_status: str
+    user: str
+    exam: str
+    review_id: int | None
+
+
+def _schedule_row(session, now: dt.datetime) -> WorkerSchedule | None:
+    """The job's row, locked for this worker, if it is due; None if not due or another worker has it."""
+    row = session.execute(select(WorkerSchedule).where(WorkerSchedule.name == JOB)
+                          .with_for_update(skip_locked=True)).scalar_one_or_none()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(WorkerSchedule(name=JOB, next_run_at=now, cursor=0))
+        except IntegrityError:
+            return None  # another worker made it first
+        row = session.execute(select(WorkerSchedule).where(WorkerSchedule.name == JOB)
+                              .with_for_update(skip_locked=True)).scalar_one_or_none()
+    if row is None or row.next_run_at > now:
+        return None
+    return row
+
+
+def _items(session, events: list[Event]) -> list[Item]:
+    """The attempts of ``events`` that still need attention (a second review may have settled some)."""
+    attempt_ids = {e.attempt_id for e in events if e.attempt_id is not None}
+    if not attempt_ids:
+        return []
+    rows = session.execute(
+        select(Attempt, Review.id, Lms.slug).join(Exam, Attempt.exam_id == Exam.id).join(Lms, Lms.id == Exam.lms_id)
+        .outerjoin(Review, Review.attempt_id == Attempt.id)
+        .where(Attempt.id.in_(attempt_ids), Attempt.status.in_(ATTENTION_STATUSES))
+        .order_by(Attempt.id)).all()
+    return [Item(lms_id=attempt.exam.lms_id, lms_slug=slug, context_id=attempt.exam.context_id,
+                 attempt_code=attempt.attempt_code, attempt_status=attempt.status,
+                 user=attempt.user_email or attempt.user_name or attempt.user_id, exam=attempt.exam.name,
+                 review_id=review_id) for attempt, review_id, slug in rows]
+
+
+def _recipients(session, courses: set[tuple[int, str]]) -> dict[str, set[tuple[int, str]]]:
+    """Email address → the courses (lms id, context id) of ``courses`` that person is told about."""
+    found: dict[str, set[tuple[int, str]]] = defaultdict(set)
+    lms_ids = {lms_id for lms_id, _ in courses}
+    rows = session.execute(
+        select(StaffUser.email, StaffCourse.lms_id, StaffCourse.context_id)
+        .join(StaffCourse, StaffCourse.staff_user_id == StaffUser.id)
+        .where(StaffUser.role == Role.reviewer.value, StaffCourse.lms_id.in_(lms_ids))).all()
+    for email, lms_id, context_id in rows:
+        if (lms_id, context_id) in courses:
+            found[email].add((lms_id, context_id))
+    for (email,) in session.execute(select(StaffUser.email).where(StaffUser.role == Role.admin.value,
+                                                                  StaffUser.email_digest.is_(True))).all():
+        found[email] |= courses
+    return found
+
+
+def compose(mailer, base_url: str, email: str, items: list[Item]):
+    by_course: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for item in items:
+        by_course[(item.lms_slug, item.context_id)].append(item)
+    lines = ["These proctored exam attempts need a person: a second review is required, or the review",
+             "ended in an error.", ""]
+    for (slug, context_id), course_items in sorted(by_course.items()):
+        query = urlencode({"lms": slug, "course": context_id})
+        lines.append(f"Course {context_id or '(none)'} of lms {slug}: {len(course_items)}")
+        lines.append(f"  the course's queue: {base_url}/admin/reviews/?{query}")
+        for item in course_items:
+            link = f"{base_url}/admin/reviews/{item.review_id}" if item.review_id else \
+                f"{base_url}/admin/attempts/{item.attempt_code}"
+            lines.append(f"  - {item.exam}: {item.user}, {item.attempt_status.replace('_', ' ')}  {link}")
+        lines.append("")
+    count = len(items)
+    subject = f"proctorhub: {count} review{'s' if count != 1 else ''} need{'s' if count == 1 else ''} attention"
+    return mailer.message(email, subject, "\n".join(lines))
+
+
+def run(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str) -> int:
+    """Send the digest if it is due and something needs attention; answer how many emails went.
+
+    Runs in the caller's transaction, which should commit after this returns: the emails are sent
+    before the schedule row is written back, so an SMTP server that cannot be reached leaves the
+    digest due for the next round (raising here rolls the claim back)."""
+    row = _schedule_row(session, now)
+    if row is None:
+        return 0
+    events = list(session.execute(
+        select(Event).where(Event.id > row.cursor, Event.kind == EventKind.review_needs_attention.value)
+        .order_by(Event.id).limit(EVENTS_PER_DIGEST)).scalars())
+    if not events:
+        return 0
+    row.cursor = events[-1].id
+    items = _items(session, events)
+    recipients = _recipients(session, {(i.lms_id, i.context_id) for i in items}) if items else {}
+    messages = [compose(mailer, base_url, email, [i for i in items if (i.lms_id, i.context_id) in courses])
+                for email, courses in sorted(recipients.items())]
+    if messages:
+        mailer.send(messages)
+        row.next_run_at = now + interval
+        log.info("email digest sent to %d staff about %d attempts", len(messages), len(items))
+    return len(messages)

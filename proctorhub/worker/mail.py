@@ -1,0 +1,48 @@
+"""Sending email: over SMTP (STARTTLS, login from the environment), or to the log in development."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from .settings import MailSettings
+
+log = logging.getLogger(__name__)
+
+
+class Mailer:
+    def __init__(self, settings: MailSettings):
+        self.settings = settings
+
+    def message(self, to: str, subject: str, text: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.settings.from_address
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(text)
+        return message
+
+    def send(self, messages: list[EmailMessage]) -> None:
+        """Send every message over one connection; ``OSError``/``smtplib.SMTPException`` if the
+        server cannot be reached or refuses the login (the caller tries again later)."""
+        if not messages:
+            return
+        settings = self.settings
+        if settings.transport == "log":
+            for message in messages:
+                log.info("email (proctorhub.mail.transport = log) to %s: %s\n%s", message["To"],
+                         message["Subject"], message.get_content())
+            return
+        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
+            if settings.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.username:
+                smtp.login(settings.username, settings.password)
+            for message in messages:
+                try:
+                    smtp.send_message(message)
+                except smtplib.SMTPRecipientsRefused:
+                    # One bad address must not hold back everyone else's digest.
+                    log.warning("email to %s refused by the SMTP server", message["To"])

@@ -1,0 +1,118 @@
+"""Email digests of reviews that need attention, through a real SMTP server (aiosmtpd) on a loopback port."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from proctorhub.attempts import lifecycle
+
+from ... import factories as f
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def to(self, address):
+        return [message for rcpts, message in self.messages if address in rcpts]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def inbox():
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def mail_worker(make_worker, inbox):
+    return make_worker(**{"proctorhub.mail.transport": "smtp", "proctorhub.mail.host": "127.0.0.1",
+                          "proctorhub.mail.port": str(inbox.port), "proctorhub.mail.starttls": "false",
+                          "proctorhub.mail.from_address": "proctorhub@hub.example.edu",
+                          "proctorhub.mail.digest_interval_seconds": "3600"})
+
+
+def needs_attention(dbsession, course, user_id, status="second_review_required"):
+    attempt = f.attempt(dbsession, f.exam(dbsession, context_id=course, name=f"Exam of {course}"), user_id=user_id)
+    lifecycle.move(dbsession, attempt, status, reason="test")
+    dbsession.commit()
+    return attempt
+
+
+def test_one_digest_per_interval_to_the_courses_reviewers_and_opted_in_admins(dbsession, inbox, mail_worker, clock):
+    f.staff(dbsession, email="rev-a@example.edu", courses=["course-A"])
+    f.staff(dbsession, email="rev-b@example.edu", courses=["course-B"])
+    f.staff(dbsession, email="boss@example.edu", role="admin", email_digest=True)
+    f.staff(dbsession, email="quiet@example.edu", role="admin")
+    first = needs_attention(dbsession, "course-A", "learner-1")
+    needs_attention(dbsession, "course-A", "learner-2", status="error")
+    mail_worker.run_once()
+
+    [to_reviewer] = inbox.to("rev-a@example.edu")
+    [to_admin] = inbox.to("boss@example.edu")
+    assert inbox.to("rev-b@example.edu") == [] and inbox.to("quiet@example.edu") == []
+    text = to_reviewer.get_content()
+    assert "2 reviews need attention" in to_reviewer["Subject"]
+    assert to_reviewer["From"] == "proctorhub@hub.example.edu"
+    assert "/admin/reviews/?lms=default&course=course-A" in text
+    assert f"/admin/attempts/{first.attempt_code}" in text
+    assert "second review required" in text and "error" in text
+    assert "course-A" in to_admin.get_content()
+
+    # More need attention within the interval: nothing yet.
+    needs_attention(dbsession, "course-A", "learner-3")
+    needs_attention(dbsession, "course-B", "learner-4")
+    mail_worker.run_once()
+    clock.advance(minutes=59)
+    mail_worker.run_once()
+    assert len(inbox.messages) == 2
+    # The interval is over: one more each, listing only what is new.
+    clock.advance(minutes=2)
+    mail_worker.run_once()
+    mail_worker.run_once()
+    assert len(inbox.to("rev-a@example.edu")) == 2 and len(inbox.to("rev-b@example.edu")) == 1
+    second = inbox.to("rev-a@example.edu")[1].get_content()
+    assert "learner-3" in second or "Exam of course-A" in second
+    assert "1 review needs attention" in inbox.to("rev-a@example.edu")[1]["Subject"]
+    assert "course-B" not in second
+    assert len(inbox.to("boss@example.edu")) == 2
+
+
+def test_an_attempt_settled_before_the_digest_is_not_listed(dbsession, inbox, mail_worker):
+    f.staff(dbsession, email="rev-a@example.edu", courses=["course-A"])
+    attempt = needs_attention(dbsession, "course-A", "learner-1")
+    lifecycle.move(dbsession, attempt, "verified", reason="second review")
+    dbsession.commit()
+    mail_worker.run_once()
+    assert inbox.messages == []
+
+
+def test_an_unreachable_smtp_server_leaves_the_digest_due(dbsession, make_worker, inbox):
+    f.staff(dbsession, email="rev-a@example.edu", courses=["course-A"])
+    needs_attention(dbsession, "course-A", "learner-1")
+    broken = make_worker(**{"proctorhub.mail.transport": "smtp", "proctorhub.mail.host": "127.0.0.1",
+                            "proctorhub.mail.port": str(free_port()), "proctorhub.mail.starttls": "false"})
+    assert broken.run_once().emails == 0
+    working = make_worker(**{"proctorhub.mail.transport": "smtp", "proctorhub.mail.host": "127.0.0.1",
+                             "proctorhub.mail.port": str(inbox.port), "proctorhub.mail.starttls": "false"})
+    assert working.run_once().emails == 1
+    assert len(inbox.to("rev-a@example.edu")) == 1
