@@ -19,10 +19,12 @@ import pytest
 from sqlalchemy import func, select
 from webtest import TestApp
 
-from proctorhub.models import AuditEntry, Registration, ToolConfiguration, digest, utcnow
+from proctorhub.lti.keys import new_key
+from proctorhub.models import AuditEntry, KeyState, Registration, ToolConfiguration, digest, utcnow
 
 from .. import factories as f
 from ..live import serve
+from ..lti_tool import FakeTool, JwksServer
 from .registration_helpers import (
     ACS_SCOPE,
     SPEC_REQUEST,
@@ -428,3 +430,34 @@ def test_one_token_sent_by_several_requests_at_once_registers_once(app, dbsessio
     (configuration,) = configurations(dbsession)
     (client_id,) = [answer["client_id"] for status, answer in statuses if status == 200]
     assert configuration.client_id == client_id
+
+
+def test_a_pending_tool_gets_no_acs_token_until_approved(testapp, dbsession, admin_token, encryptor):
+    """The tool asked for the ACS scope and signs a valid client assertion with the key at its
+    registered jwks_uri: while pending, the token endpoint refuses it; once approved, it answers."""
+    dbsession.add(new_key(KeyState.active, encryptor))
+    dbsession.commit()
+    tool = FakeTool()
+    with JwksServer(tool.jwks()) as jwks:
+        base = jwks.url.rsplit("/", 1)[0]
+        host = urlsplit(base).hostname
+        body = spec_request(initiate_login_uri=f"{base}/login", redirect_uris=[f"{base}/launch"], jwks_uri=jwks.url,
+                            tool=tool_configuration(domain=host, target_link_uri=f"{base}/launch",
+                                                    messages=[{"type": "LtiStartProctoring"}]))
+        register(testapp, start_registration(testapp, admin_token)["registration_token"], body)
+        (configuration,) = configurations(dbsession)
+        assert configuration.status == "pending" and configuration.acs_actions == ACS_ACTIONS
+
+        def token_request():
+            return testapp.post("/lti/token", {
+                "grant_type": "client_credentials", "scope": ACS_SCOPE,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": tool.client_assertion(configuration.client_id, f"{ISSUER}/lti/token")},
+                expect_errors=True)
+
+        refused = token_request()
+        assert refused.status_int in (400, 401) and "unauthorized_client" in refused.text
+        assert "access_token" not in refused.json
+        approve(testapp, admin_token, configuration.id)
+        granted = token_request()
+        assert granted.status_int == 200 and granted.json["access_token"]
