@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from ..attempts.serialize import attempt_json
 from ..attempts.service import review_of
+from ..lms.return_urls import check_return_url
 from ..lti.claims import ROLE_NAMES
 from ..lti.launch_service import create_launch as create_launch_row
 from ..lti.urls import platform_urls
@@ -44,6 +45,7 @@ class CreateLaunchSchema(AttemptTargetSchema):
 def create_launch(request):
     """Create a single-use launch for the learner's browser: 201 ``{launch_url, expires_at, attempt}``."""
     data = validate(CreateLaunchSchema(), json_request_body(request))
+    check_return_url(request, data["return_url"])
     token = secrets.token_urlsafe(32)
     now = utcnow()
     expires_at = now + dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)
