@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 
 from pyramid.settings import asbool, aslist
 
 BACKEND_PREFIX = "proctorhub.backend."
+LMS_PREFIX = "proctorhub.lms."
+# A return_url host allowed for an lms: a host name, or *.domain for any host below it.
+HOST_ENTRY = re.compile(r"(\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 
 DEFAULTS = {
     "proctorhub.issuer": "http://localhost:6543",
@@ -75,6 +79,8 @@ class AppSettings:
     encryption_keys: tuple[str, ...] = ()
     # Outbound requests may go to private, loopback and link-local addresses (development, tests).
     outbound_allow_private_addresses: bool = False
+    # lms slug -> the hosts its launches' return_url may name (proctorhub.lms.<slug>.return_url_hosts).
+    lms_return_url_hosts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def options_for(self, backend: str) -> dict[str, str]:
         return dict(self.backend_options.get(backend, {}))
@@ -129,6 +135,17 @@ def parse_settings(raw: dict) -> AppSettings:
             if not name or not option:
                 raise SettingsError(f"{key} should read proctorhub.backend.<name>.<option>")
             backend_options.setdefault(name, {})[option] = str(value)
+    lms_return_url_hosts: dict[str, tuple[str, ...]] = {}
+    for key, value in settings.items():
+        if key.startswith(LMS_PREFIX):
+            slug, _, option = key[len(LMS_PREFIX):].partition(".")
+            if not slug or option != "return_url_hosts":
+                raise SettingsError(f"{key} should read proctorhub.lms.<slug>.return_url_hosts")
+            hosts = tuple(h.strip().lower().rstrip(".") for h in str(value).replace(",", " ").split())
+            for host in hosts:
+                if not HOST_ENTRY.fullmatch(host):
+                    raise SettingsError(f"{key}: {host!r} is not a host name (or *.domain)")
+            lms_return_url_hosts[slug] = hosts
     issuer = str(settings["proctorhub.issuer"]).strip().rstrip("/")
     if not issuer.startswith(("http://", "https://")):
         raise SettingsError(f"proctorhub.issuer must be an http(s) URL, not {issuer!r}")
@@ -153,6 +170,7 @@ def parse_settings(raw: dict) -> AppSettings:
         session_max_age_seconds=_int(settings, "proctorhub.session_max_age_seconds", minimum=60),
         encryption_keys=tuple(key for key in str(settings["proctorhub.encryption_keys"]).replace(",", " ").split()),
         outbound_allow_private_addresses=asbool(settings["proctorhub.outbound.allow_private_addresses"]),
+        lms_return_url_hosts=lms_return_url_hosts,
     )
 
 

@@ -35,6 +35,9 @@ def _int_id(name: str) -> int:
 class Resource:
     __name__ = ""
     __parent__ = None
+    # No existence oracle: a signed-in user who may not see an item gets the 404 a missing one
+    # gets, and a stranger gets the sign-in answer for missing items too (see errors.views).
+    hides_existence = True
 
     def __init__(self, request, name: str = "", parent=None):
         self.request = request
@@ -73,6 +76,10 @@ class Collection(Resource):
 
 
 class Item(Resource):
+    #: The permission that lets a user know the item exists; without it, the item is a 404
+    #: (course-scoped items: a reviewer learns nothing of other courses' ids). None: a 403.
+    view_permission = None
+
     def __init__(self, request, name, parent, row):
         super().__init__(request, name, parent)
         self.row = row
@@ -140,6 +147,8 @@ class RegistrationsResource(Collection):
 # -- exams -------------------------------------------------------------------------------------------
 
 class ExamResource(Item):
+    view_permission = Permission.view_exam
+
     @property
     def __acl__(self):
         return _course_acl(self.row, Permission.view_exam)
@@ -154,6 +163,8 @@ class ExamsResource(Collection):
 # -- attempts (named by attempt code) ------------------------------------------------------------------
 
 class AttemptResource(Item):
+    view_permission = Permission.view_attempt
+
     @property
     def __acl__(self):
         return _course_acl(self.row.exam, Permission.view_attempt)
@@ -176,6 +187,8 @@ class AttemptsResource(Collection):
 # -- reviews -------------------------------------------------------------------------------------------
 
 class ReviewResource(Item):
+    view_permission = Permission.view_review
+
     @property
     def __acl__(self):
         return _course_acl(self.row.attempt.exam, Permission.view_review, Permission.decide_review)

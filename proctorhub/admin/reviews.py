@@ -453,6 +453,9 @@ def _bulk(request, context, data) -> list[Review]:
         except KeyError:
             missing.append(review_id)
             continue
+        if not request.has_permission(Permission.view_review, resource):
+            missing.append(review_id)  # another course's review is as unknown as a missing one
+            continue
         if not request.has_permission(Permission.decide_review, resource):
             refused.append(review_id)
         resources.append(resource)

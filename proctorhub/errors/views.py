@@ -69,14 +69,31 @@ def proctorhub_error(exc, request):
     return render_error(exc, request)
 
 
+def _unauthenticated(request):
+    signin = getattr(request.registry, "signin_route", None)
+    if signin and wants_html(request):
+        return HTTPFound(request.route_url(signin, _query={"next": request.path_qs}))
+    message = getattr(request, "authentication_problem", None) or "sign in or send a bearer API token"
+    return render_error(Unauthenticated(message), request)
+
+
+def _nothing_here(request):
+    return render_error(NotFound(f"nothing is at {raw_path(request)}"), request)
+
+
+def _hides_existence(request) -> bool:
+    return bool(getattr(getattr(request, "context", None), "hides_existence", False))
+
+
 @forbidden_view_config()
 def forbidden(exc, request):
     if request.identity is None:
-        signin = getattr(request.registry, "signin_route", None)
-        if signin and wants_html(request):
-            return HTTPFound(request.route_url(signin, _query={"next": request.path_qs}))
-        message = getattr(request, "authentication_problem", None) or "sign in or send a bearer API token"
-        return render_error(Unauthenticated(message), request)
+        return _unauthenticated(request)
+    context = request.context
+    view_permission = getattr(context, "view_permission", None)
+    if _hides_existence(request) and view_permission and not request.has_permission(view_permission, context):
+        # Someone who may not see this item learns no more than if it did not exist.
+        return _nothing_here(request)
     return render_error(
         Forbidden(f"your role may not {getattr(exc.result, 'permission', 'do this')} here",
                   details={"permission": str(getattr(exc.result, "permission", ""))}),
@@ -86,7 +103,10 @@ def forbidden(exc, request):
 
 @notfound_view_config()
 def not_found(exc, request):
-    return render_error(NotFound(f"nothing is at {raw_path(request)}"), request)
+    if _hides_existence(request) and request.identity is None:
+        # A stranger gets the same answer for a missing item as for one they may not see.
+        return _unauthenticated(request)
+    return _nothing_here(request)
 
 
 @exception_view_config(BadCSRFToken)

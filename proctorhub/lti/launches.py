@@ -24,6 +24,7 @@ from ..attempts.service import (
     review_of,
 )
 from ..errors import Conflict, NotFound, PreconditionFailed
+from ..lms.return_urls import check_return_url
 from ..models import AttemptStatus, ConfigurationStatus, MessageType, digest, utcnow
 from ..models.configuration import target_link_uri
 from ..schemas import StrictInt, http_url, json_request_body, validate
@@ -113,6 +114,7 @@ def _new_attempt_fast(request, data: dict, target: AttemptRequest, launch: dict)
 def create_launch(request):
     """Create a single-use launch for the learner's browser: 201 ``{launch_url, expires_at, attempt}``."""
     data = validate(CreateLaunchSchema(), json_request_body(request))
+    check_return_url(request, data["return_url"])
     target = attempt_request(data)
     token = secrets.token_urlsafe(32)
     now = utcnow()

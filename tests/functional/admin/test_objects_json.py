@@ -109,7 +109,7 @@ def test_reviewer_reads_own_course_exams_but_changes_none(testapp, dbsession, re
     other = f.exam(dbsession, context_id="course-B")
     h = f.auth(staff_token(dbsession, reviewer_a))
     assert testapp.get(f"/admin/exams/{mine.id}", headers=h).json["id"] == mine.id
-    testapp.get(f"/admin/exams/{other.id}", headers=h, status=403)
+    testapp.get(f"/admin/exams/{other.id}", headers=h, status=404)  # as a missing one
     testapp.patch_json(f"/admin/exams/{mine.id}", {"is_proctored": False}, headers=h, status=403)
     assert [e["id"] for e in testapp.get("/admin/exams/", headers=h).json["exams"]] == [mine.id]
     dbsession.expire_all()
@@ -126,7 +126,7 @@ def test_attempt_show_with_status_history(testapp, dbsession, admin_token, revie
     other = receive_review(testapp, dbsession, course="course-B", user_id="u9")
     rh = f.auth(staff_token(dbsession, reviewer_a))
     testapp.get(f"/admin/attempts/{review.attempt_code}", headers=rh, status=200)
-    testapp.get(f"/admin/attempts/{other.attempt_code}", headers=rh, status=403)
+    testapp.get(f"/admin/attempts/{other.attempt_code}", headers=rh, status=404)  # as a missing one
 
 
 def test_backends_list_installed_plugins(testapp, dbsession, reviewer_a):

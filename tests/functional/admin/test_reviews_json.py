@@ -108,10 +108,10 @@ def test_reviewer_sees_only_their_courses(testapp, dbsession, reviewer_a):
     h = f.auth(staff_token(dbsession, reviewer_a))
     assert [r["id"] for r in testapp.get("/admin/reviews/", headers=h).json["reviews"]] == [mine.id]
     assert testapp.get("/admin/reviews/?course=course-B", headers=h, status=403).json["error"]["code"] == "forbidden"
-    assert testapp.get(f"/admin/reviews/{other.id}", headers=h, status=403).json["error"]["code"] == "forbidden"
+    assert testapp.get(f"/admin/reviews/{other.id}", headers=h, status=404).json["error"]["code"] == "not_found"
     assert testapp.get(f"/admin/reviews/{mine.id}", headers=h).json["id"] == mine.id
     before = dbsession.execute(select(func.count()).select_from(ReviewHistory)).scalar_one()
-    testapp.post_json(f"/admin/reviews/{other.id}", {"status": "passed"}, headers=h, status=403)
+    testapp.post_json(f"/admin/reviews/{other.id}", {"status": "passed"}, headers=h, status=404)
     assert dbsession.execute(select(func.count()).select_from(ReviewHistory)).scalar_one() == before
 
 

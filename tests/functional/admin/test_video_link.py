@@ -62,7 +62,7 @@ def test_staff_of_another_course_never_see_it(testapp, dbsession):
     review = receive_review(testapp, dbsession, backend="softwaresecure", status="Suspicious",
                             external_id="SSI-RECORD-1", course="course-A")
     other = f.staff(dbsession, email="rev-b@example.edu", courses=["course-B"])
-    answer = testapp.get(f"/admin/reviews/{review.id}", headers=f.auth(staff_token(dbsession, other)), status=403)
+    answer = testapp.get(f"/admin/reviews/{review.id}", headers=f.auth(staff_token(dbsession, other)), status=404)
     assert "secret-link" not in answer.text
 
 

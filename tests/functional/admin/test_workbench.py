@@ -268,7 +268,7 @@ def test_an_expired_claim_blocks_nobody(testapp, dbsession, mixed):
 def test_reviewer_cannot_claim_another_course(testapp, dbsession, mixed):
     reviewer = f.staff(dbsession, email="rev-a@example.edu", courses=["course-A"])
     token = staff_token(dbsession, reviewer)
-    testapp.post_json(f"/admin/reviews/{mixed['s1'].id}/claim", {}, headers=f.auth(token), status=403)
+    testapp.post_json(f"/admin/reviews/{mixed['s1'].id}/claim", {}, headers=f.auth(token), status=404)
     assert dbsession.get(Review, mixed["s1"].id).claimed_by_id is None
 
 
@@ -276,9 +276,9 @@ def test_bulk_decisions_one_audit_entry_each_all_or_nothing(testapp, dbsession, 
     reviewer = f.staff(dbsession, email="rev-a@example.edu", courses=["course-A", "course-B"])
     token = staff_token(dbsession, reviewer)
     h = f.auth(token)
-    # one review outside the reviewer's courses refuses the lot
+    # one review outside the reviewer's courses refuses the lot, as unknown as a missing one
     error = testapp.post_json("/admin/reviews/bulk", {"ids": [mixed["v1"].id, mixed["v2"].id], "status": "passed"},
-                              headers=h, status=403).json["error"]
+                              headers=h, status=404).json["error"]
     assert error["details"]["ids"] == [mixed["v2"].id]
     testapp.post_json("/admin/reviews/bulk", {"ids": [mixed["v1"].id, 999999], "status": "passed"}, headers=h,
                       status=404)
