@@ -199,7 +199,9 @@ def undecodable_request(exc, request):
 
 @exception_view_config(Exception)
 def unexpected_error(exc, request):
-    log.exception("unexpected error on %s %r", request.method, raw_path(request))
+    # The request id ties the traceback to the request's access-log line and to what the caller saw.
+    log.exception("unexpected error on %s %r (request %s)", request.method, raw_path(request),
+                  request.environ.get("proctorhub.request_id", "-"))
     error = ProctorhubError("an unexpected error occurred; it has been logged", code="internal_error",
                             status=500)
     return render_error(error, request)
