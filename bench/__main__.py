@@ -26,6 +26,7 @@ SECTIONS = {
     "reviews": "review callbacks per second and latency, beside a one-insert floor (issue 2)",
     "launches": "complete LTI launches beside a floor of as many one-row round trips plus RS256 sign+verify (issue 3)",
     "queue": "the staff review queue with 1,000,000 reviews (admin)",
+    "acs": "ACS actions per second beside a floor of one RS256 token check plus one conditional UPDATE (issue 11)",
     "deliveries": "webhook deliveries per second with 1 and 4 workers (PostgreSQL), beside plain POSTs (issue 8)",
 }
 

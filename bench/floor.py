@@ -6,7 +6,10 @@ same waitress thread count (the harness serves both). Its views:
 
 - ``POST /floor/row``: inserts one row holding the request body, answers JSON;
 - ``POST /floor/jwt``: the same, plus one RS256 signature and one verification with PyJWT
-  (the floor of an LTI launch's round trips; the key is parsed once at start-up).
+  (the floor of an LTI launch's round trips; the key is parsed once at start-up);
+- ``POST /floor/acs``: verifies the RS256 bearer token that ``GET /floor/token`` hands out
+  (audience, issuer, expiry) and runs one conditional UPDATE of a ``bench_floor_state`` row
+  (the floor of an ACS action).
 
 A subject that reaches half of this floor's rate spends no more on its own work than the
 stack already spends on one insert.
@@ -18,6 +21,7 @@ import time
 
 import jwt
 import sqlalchemy as sa
+import zope.sqlalchemy
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pyramid.config import Configurator
@@ -36,7 +40,17 @@ floor_row = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+floor_state = sa.Table(
+    "bench_floor_state",
+    floor_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+)
+
 FLOOR_ISSUER = "http://floor.bench"
+FLOOR_TOKEN_AUDIENCE = "http://floor.bench/acs"
+PAUSE = floor_state.update().where(floor_state.c.id == sa.bindparam("row_id"),
+                                   floor_state.c.status == "started").values(status="paused")
 
 
 def _store(request) -> int:
@@ -60,6 +74,26 @@ def insert_row_sign_verify(request):
     claims = jwt.decode(token, keys["public"], algorithms=["RS256"], audience="tool", issuer=FLOOR_ISSUER,
                         leeway=60, options={"require": ["iss", "aud", "iat", "exp", "nonce"]})
     return {"id": _store(request), "iat": claims["iat"]}
+
+
+@view_config(route_name="floor.token", request_method="GET", renderer="json")
+def hand_out_token(request):
+    now = int(time.time())
+    token = jwt.encode({"iss": FLOOR_ISSUER, "aud": FLOOR_TOKEN_AUDIENCE, "sub": "tool", "scope": "acs",
+                        "iat": now, "exp": now + 3600}, request.registry["floor_keys"]["private"],
+                       algorithm="RS256", headers={"kid": "floor"})
+    return {"token": token}
+
+
+@view_config(route_name="floor.acs", request_method="POST", renderer="json")
+def check_token_and_update(request):
+    token = request.headers["Authorization"].split(" ", 1)[1]
+    claims = jwt.decode(token, request.registry["floor_keys"]["public"], algorithms=["RS256"],
+                        audience=FLOOR_TOKEN_AUDIENCE, issuer=FLOOR_ISSUER, leeway=60,
+                        options={"require": ["iss", "aud", "sub", "exp", "iat", "scope"]})
+    changed = request.dbsession.execute(PAUSE, {"row_id": request.json_body["id"]}).rowcount
+    zope.sqlalchemy.mark_changed(request.dbsession)
+    return {"changed": changed, "sub": claims["sub"]}
 
 
 def _keys() -> dict:
@@ -88,5 +122,7 @@ def main(global_config, **settings):
         config.registry["floor_keys"] = _keys()
         config.add_route("floor.row", "/floor/row")
         config.add_route("floor.jwt", "/floor/jwt")
+        config.add_route("floor.token", "/floor/token")
+        config.add_route("floor.acs", "/floor/acs")
         config.scan(__name__)
     return config.make_wsgi_app()

@@ -20,6 +20,8 @@ def main(global_config, **settings):
     with Configurator(settings=settings) as config:
         # Typed settings on the registry, read once; environment overrides for secrets.
         config.include(".settings")
+        # request.now from the registry's clock (tests set it to fixed moments).
+        config.include(".clock")
         # Secrets at rest (platform keys, vendor links) under keys from the environment.
         config.include(".crypto")
         # The one outbound HTTP fetcher (deadline, size cap, no redirects, global addresses only).

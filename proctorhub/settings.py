@@ -35,6 +35,9 @@ DEFAULTS = {
     "proctorhub.signature_window_seconds": "300",
     "proctorhub.lti.leeway_seconds": "60",
     "proctorhub.lti.launch_ttl_seconds": "600",
+    # The browser session and session_data outlive the launch URL: a vendor's identity and system
+    # checks plus a whole exam (a relaunch after a crash issues fresh ones).
+    "proctorhub.lti.session_ttl_hours": "6",
     "proctorhub.lti.id_token_ttl_seconds": "300",
     "proctorhub.lti.jwks_timeout_seconds": "5",
     "proctorhub.lti.jwks_cache_seconds": "300",
@@ -64,6 +67,7 @@ class AppSettings:
     signature_window_seconds: int = 300
     lti_leeway_seconds: int = 60
     launch_ttl_seconds: int = 600
+    session_ttl_seconds: int = 6 * 3600
     id_token_ttl_seconds: int = 300
     jwks_timeout_seconds: float = 5.0
     jwks_cache_seconds: int = 300
@@ -125,6 +129,18 @@ def _seconds(settings: dict, key: str) -> float:
     return value
 
 
+def _hours_as_seconds(settings: dict, key: str) -> int:
+    """A lifetime in hours (fractions allowed), above zero, as whole seconds."""
+    raw = settings[key]
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{key} must be a number of hours, not {raw!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise SettingsError(f"{key} must be a number of hours above 0, not {raw!r}")
+    return max(1, round(value * 3600))
+
+
 def parse_settings(raw: dict) -> AppSettings:
     """Turn the ini's ``[app:main]`` strings (plus environment overrides) into ``AppSettings``."""
     settings = {**DEFAULTS, **_env_overrides(raw)}
@@ -159,6 +175,7 @@ def parse_settings(raw: dict) -> AppSettings:
         signature_window_seconds=_int(settings, "proctorhub.signature_window_seconds", minimum=1),
         lti_leeway_seconds=_int(settings, "proctorhub.lti.leeway_seconds"),
         launch_ttl_seconds=_int(settings, "proctorhub.lti.launch_ttl_seconds", minimum=1),
+        session_ttl_seconds=_hours_as_seconds(settings, "proctorhub.lti.session_ttl_hours"),
         id_token_ttl_seconds=_int(settings, "proctorhub.lti.id_token_ttl_seconds", minimum=1),
         jwks_timeout_seconds=_seconds(settings, "proctorhub.lti.jwks_timeout_seconds"),
         jwks_cache_seconds=_int(settings, "proctorhub.lti.jwks_cache_seconds"),

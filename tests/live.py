@@ -19,6 +19,11 @@ def serve(app, threads: int = 8):
     finally:
         # Sockets are closed by the loop's own thread (closing them from here, while it polls
         # them, makes it fail on a closed descriptor); with none left, its loop ends.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            # The trigger's descriptor is gone already (seen on a loaded machine: EBADF): the loop
+            # is over, so nothing polls the sockets any more and they are closed from here.
+            wasyncore.close_all(server._map)
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import colander
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pyramid.httpexceptions import HTTPSeeOther
@@ -14,7 +16,7 @@ from ..models import ToolConfiguration
 from ..models.configuration import ACS_ACTIONS
 from ..outbound import OutboundRefused
 from ..registrations.service import awaiting_approval
-from ..schemas import StrictBool, tool_url
+from ..schemas import FiniteNumber, StrictBool, tool_url
 from ..security import Permission
 from . import audit
 from .forms import admin_url, enabled_backend, form_data, json_body, json_update
@@ -24,7 +26,22 @@ from .tool_setup import LABELS
 
 TEMPLATES = "proctorhub:templates/admin/"
 FIELDS = ("name", "deployment_id", "oidc_login_url", "launch_url", "redirect_uris", "jwks_url", "public_key_pem",
-          "proctoring_enabled", "acs_actions", "backend")
+          "proctoring_enabled", "acs_actions", "backend", "acs_review", "acs_severity_threshold",
+          "acs_submitted_reason_codes", "custom")
+# An LTI custom parameter's name: what a tool's launch handler can read as a plain key.
+CUSTOM_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+class FormNumber(FiniteNumber):
+    """A finite number; from the form, the text of one."""
+
+    def deserialize(self, node, cstruct):
+        if isinstance(cstruct, str):
+            try:
+                cstruct = float(cstruct)
+            except ValueError:
+                raise colander.Invalid(node, "must be a number") from None
+        return super().deserialize(node, cstruct)
 
 
 def pem_public_key(node, value):
@@ -46,6 +63,40 @@ class AcsActions(colander.SequenceSchema):
     action = colander.SchemaNode(colander.String(), validator=colander.OneOf(ACS_ACTIONS))
 
 
+class ReasonCodes(colander.SequenceSchema):
+    code = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=255))
+
+
+class CustomParameters(colander.SchemaType):
+    """LTI custom parameters: a JSON object of names to text values, or (from the form) one
+    ``name=value`` a line. Values may hold substitution variables ($User.id, ...)."""
+
+    def serialize(self, node, appstruct):
+        return appstruct
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null or cstruct is None or cstruct == "":
+            return {}
+        if isinstance(cstruct, str):
+            pairs = {}
+            for number, line in enumerate(cstruct.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                name, sep, value = line.partition("=")
+                if not sep:
+                    raise colander.Invalid(node, f"line {number}: write name=value")
+                pairs[name.strip()] = value.strip()
+            cstruct = pairs
+        if not isinstance(cstruct, dict) or len(cstruct) > 50:
+            raise colander.Invalid(node, "must be an object of at most 50 names to text values")
+        for name, value in cstruct.items():
+            if not CUSTOM_NAME.fullmatch(name):
+                raise colander.Invalid(node, f"{name!r}: a name is 1 to 64 letters, digits, '_', '.' or '-'")
+            if not isinstance(value, str) or len(value) > 1000:
+                raise colander.Invalid(node, f"{name!r}: a value is text of at most 1000 characters")
+        return dict(cstruct)
+
+
 class ConfigurationSchema(colander.MappingSchema):
     """A tool configuration, as JSON or from the form. Redirect URIs are kept as the exact strings given."""
 
@@ -60,6 +111,12 @@ class ConfigurationSchema(colander.MappingSchema):
     proctoring_enabled = colander.SchemaNode(StrictBool(), missing=True)
     acs_actions = AcsActions(missing=[])
     backend = colander.SchemaNode(colander.String(), missing=None, validator=enabled_backend)
+    # A tool reviewing through ACS (Proctorio in edx-exams): a terminate with one of these reason
+    # codes settles the attempt like a review, suspicious above the severity threshold.
+    acs_review = colander.SchemaNode(StrictBool(), missing=False)
+    acs_severity_threshold = colander.SchemaNode(FormNumber(), missing=0.25, validator=colander.Range(min=0, max=1))
+    acs_submitted_reason_codes = ReasonCodes(missing=[])
+    custom = colander.SchemaNode(CustomParameters(), missing={})
 
     def validator(self, node, value):
         if not value.get("jwks_url") and not value.get("public_key_pem"):
@@ -192,7 +249,8 @@ def configurations_page(context, request):
 @admin_view(context=ConfigurationsResource, name="new", request_method="GET", accept="text/html",
              permission=Permission.manage_configurations)
 def configuration_new_page(context, request):
-    values = {"deployment_id": "1", "proctoring_enabled": True, "redirect_uris": [], "acs_actions": []}
+    values = {"deployment_id": "1", "proctoring_enabled": True, "redirect_uris": [], "acs_actions": [],
+              "acs_severity_threshold": 0.25, "acs_submitted_reason_codes": [], "custom": {}}
     return _form_page(request, values=values, errors={}, action=admin_url(request, context))
 
 

@@ -13,7 +13,9 @@ from pyramid.view import exception_view_config
 from sqlalchemy import select
 from webob.multidict import MultiDict
 
+from ..attempts.incidents import flagged_incidents
 from ..errors import Forbidden, InvalidPayload, NotFound
+from ..lti.acs_review import ACS_BACKEND
 from ..models import Exam, Review, ReviewStatus
 from ..reviews.decision import decide_attempt_status
 from ..reviews.video import video_link
@@ -235,11 +237,14 @@ def _review_page(context, request, *, errors=None, form=None, conflict=None, pro
     around = _neighbours(request, context, filters)
     holder = live_claim(review)
     me = request.identity.staff_user_id
+    incidents = list(review.comments)
+    if review.backend != ACS_BACKEND:  # a review through ACS holds the tool's flags as its comments already
+        incidents += flagged_incidents(request.dbsession, attempt)
     return {
         "review": review,
         "attempt": attempt,
         "exam": attempt.exam,
-        "timeline": layout(review.comments, session_seconds=session_seconds(attempt)),
+        "timeline": layout(incidents, session_seconds=session_seconds(attempt)),
         "history": list(reversed(review.history)),
         "audit_entries": audit.entries_for(request.dbsession, "review", review.id),
         "raw": _raw_requested(request),

@@ -23,6 +23,10 @@ def configuration_json(request, configuration: ToolConfiguration, *, setup: bool
         "proctoring_enabled": configuration.proctoring_enabled,
         "acs_actions": list(configuration.acs_actions or []),
         "backend": configuration.backend,
+        "acs_review": configuration.acs_review,
+        "acs_severity_threshold": configuration.acs_severity_threshold,
+        "acs_submitted_reason_codes": list(configuration.acs_submitted_reason_codes or []),
+        "custom": dict(configuration.custom or {}),
         "status": configuration.status,
         # What the tool asked for when it registered itself (null for hand-made configurations),
         # and a later registration waiting for approval.

@@ -24,3 +24,7 @@ class ApiRoot:
 def includeme(config):
     config.add_route("api.attempts", "/attempts", factory=ApiRoot)
     config.add_route("api.attempt", "/attempts/{attempt_code}", factory=ApiRoot)
+    config.add_route("api.attempt_submit", "/attempts/{attempt_code}/submit", factory=ApiRoot)
+    # The LMS's side of an LTI launch and of the exam's end (the LTI steps live in lti/).
+    config.add_route("api.launches", "/launches", factory=ApiRoot)
+    config.add_route("api.end_assessment_return", "/end-assessment-return", factory=ApiRoot)

@@ -17,6 +17,8 @@ class UserSchema(colander.MappingSchema):
     name = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
     email = colander.SchemaNode(colander.String(), missing=colander.null,
                                 validator=colander.All(colander.Length(max=255), colander.Email()))
+    given_name = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
+    family_name = colander.SchemaNode(colander.String(), missing=colander.null, validator=colander.Length(max=255))
 
 
 class LinkSchema(colander.MappingSchema):
@@ -74,7 +76,7 @@ def create_attempt(request):
 @view_config(route_name="api.attempt", request_method="GET", renderer="json", permission=Permission.lms)
 def show_attempt(request):
     attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"], request.lms.id)
-    return attempt_json(attempt, review_of(request.dbsession, attempt))
+    return attempt_json(attempt, review_of(request.dbsession, attempt), now=request.now)
 
 
 @view_config(route_name="api.attempt", request_method="DELETE", renderer="json", permission=Permission.lms)

@@ -61,7 +61,7 @@ def status_event(attempt_id: int, attempt_code: str, old: str, new: AttemptStatu
     }
 
 
-def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str) -> bool:
+def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str, now=None) -> bool:
     """Move ``attempt`` to ``new``; return whether its status changed.
 
     Raises ``Conflict`` (409 ``invalid_status_change``) for a move the lifecycle forbids.
@@ -71,7 +71,7 @@ def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str) 
     if old == new.value:
         return False
     check_move(old, new)
-    for column, value in changed_columns(attempt.started_at, new, utcnow()).items():
+    for column, value in changed_columns(attempt.started_at, new, now or utcnow()).items():
         setattr(attempt, column, value)
     dbsession.add(Event(**status_event(attempt.id, attempt.attempt_code, old, new, reason)))
     attention = attention_event(attempt.id, attempt.attempt_code, new.value, reason)

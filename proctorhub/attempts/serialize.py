@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import Attempt, Review
+from .timing import time_fields
 
 
 def iso(value):
@@ -39,24 +40,14 @@ def review_json(review: Review | None) -> dict | None:
     return {**review_fields(review), "comments": [comment_json(c) for c in review.comments]}
 
 
-def attempt_time(attempt: Attempt) -> dict:
-    """The attempt's time ledger (DESIGN.md 5.1): null where not known.
-
-    Today the time limit comes from the exam and ``started_at`` from the attempt; extra time,
-    pauses and so the due time and time remaining are not recorded yet. The ledger behind them
-    (ACS pauses, extra time) extends this one function."""
-    limit_mins = attempt.exam.time_limit_mins
-    return {
-        "time_limit_seconds": limit_mins * 60 if limit_mins is not None else None,
-        "extra_time_seconds": None,
-        "started_at": iso(attempt.started_at),
-        "paused_seconds": None,
-        "due_at": None,
-        "remaining_seconds": None,
-    }
+def attempt_time(attempt: Attempt, now=None) -> dict:
+    """The attempt's time ledger (DESIGN.md 5.1) read at ``now`` (the request's clock; default:
+    now): null where not known. See ``attempts.timing``."""
+    return time_fields(attempt, now)
 
 
-def attempt_json(attempt: Attempt, review: Review | None) -> dict:
+def attempt_json(attempt: Attempt, review: Review | None, *, now=None) -> dict:
+    """``now`` is the moment the ``time`` fields are read at (the request's clock; default: now)."""
     exam = attempt.exam
     return {
         "attempt_code": attempt.attempt_code,
@@ -76,6 +67,6 @@ def attempt_json(attempt: Attempt, review: Review | None) -> dict:
         "archived": attempt.archived,
         "created_at": iso(attempt.created_at),
         "modified_at": iso(attempt.modified_at),
-        "time": attempt_time(attempt),
+        "time": attempt_time(attempt, now),
         "review": review_json(review),
     }

@@ -10,7 +10,18 @@ from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Conflict, InvalidPayload, NotFound
-from ..models import Attempt, AttemptStatus, Event, Exam, Launch, Review, SessionData, ToolConfiguration, utcnow
+from ..models import (
+    COMPLETED_STATUSES,
+    Attempt,
+    AttemptStatus,
+    Event,
+    Exam,
+    Launch,
+    Review,
+    SessionData,
+    ToolConfiguration,
+    utcnow,
+)
 from ..models.attempt import new_attempt_code
 from ..models.retry import flush_or_retry
 from . import lifecycle
@@ -110,17 +121,34 @@ def find_or_create_attempt(dbsession, backends, lms_id: int, data: AttemptReques
         if attempt.external_id is None and data.external_id:
             attempt.external_id = data.external_id
         return attempt, False
+    check_attempt_number_free(dbsession, exam.id, user["id"], data.attempt_number)
     attempt = Attempt(
         exam=exam,
         user_id=user["id"],
         user_name=user.get("name"),
         user_email=user.get("email"),
+        user_given_name=user.get("given_name"),
+        user_family_name=user.get("family_name"),
         attempt_number=data.attempt_number,
         external_id=data.external_id,
     )
     dbsession.add(attempt)
     flush_or_retry(dbsession)
     return attempt, True
+
+
+def check_attempt_number_free(dbsession, exam_id: int, user_id: str, attempt_number: int) -> None:
+    """After an archive (a reset), the learner's next attempt takes the next number: one already
+    used by an archived attempt is 409 ``attempt_number_used``, naming the next free number."""
+    same = select(Attempt.id).where(Attempt.exam_id == exam_id, Attempt.user_id == user_id,
+                                    Attempt.attempt_number == attempt_number, Attempt.archived_at.is_not(None))
+    if dbsession.execute(same.limit(1)).first() is None:
+        return
+    highest = dbsession.execute(select(func.max(Attempt.attempt_number)).where(
+        Attempt.exam_id == exam_id, Attempt.user_id == user_id)).scalar_one()
+    raise Conflict(f"attempt number {attempt_number} was used by an archived attempt; the next is {highest + 1}",
+                   code="attempt_number_used",
+                   details={"attempt_number": attempt_number, "next_attempt_number": highest + 1})
 
 
 def unknown_attempt(attempt_code: str) -> NotFound:
@@ -161,6 +189,28 @@ def archive(dbsession, attempt: Attempt) -> bool:
     return True
 
 
+def latest_live_attempt(dbsession, *, lms_id: int, user_id: str, resource_link_id: str,
+                        context_id: str | None = None) -> Attempt | None:
+    """The user's latest live attempt at this resource link (and context, when given) of the lms."""
+    latest = (
+        select(Attempt).join(Exam, Attempt.exam_id == Exam.id)
+        .where(Exam.lms_id == lms_id, Attempt.user_id == user_id, Exam.resource_link_id == resource_link_id,
+               Attempt.archived_at.is_(None))
+        .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1)
+    )
+    if context_id is not None:
+        latest = latest.where(Exam.context_id == context_id)
+    return dbsession.execute(latest).scalar_one_or_none()
+
+
+def submit(dbsession, attempt: Attempt) -> None:
+    """The learner finished: ``submitted`` (again is harmless); 409 once reviewed or terminated."""
+    if attempt.status in COMPLETED_STATUSES and attempt.status != AttemptStatus.submitted:
+        raise Conflict(f"the attempt is {attempt.status}; it was submitted already", code="invalid_status_change",
+                       details={"from": attempt.status, "to": AttemptStatus.submitted.value})
+    lifecycle.move(dbsession, attempt, AttemptStatus.submitted, reason="submitted by the LMS")
+
+
 # --- Core fast paths for the LTI launch (one statement each, no ORM objects) -----------------
 
 attempt_t = Attempt.__table__
@@ -170,7 +220,7 @@ event_t = Event.__table__
 _ATTEMPT_RETURNING = [attempt_t.c[name] for name in (
     "id", "attempt_code", "status", "attempt_number", "exam_id", "user_id", "user_name", "user_email",
     "external_id", "end_assessment_return", "verified_user", "started_at", "created_at", "modified_at",
-    "archived_at")]
+    "archived_at", "submitted_at", "completed_at", "extra_time_seconds", "paused_seconds", "paused_at")]
 
 
 def _insert_attempt_if_new(dialect_insert):
@@ -196,7 +246,8 @@ def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest, *, then
     connection = dbsession.connection()
     user = data.user
     values = {"exam_id": exam_id, "user_id": user["id"], "user_name": user.get("name"),
-              "user_email": user.get("email"), "attempt_number": data.attempt_number,
+              "user_email": user.get("email"), "user_given_name": user.get("given_name"),
+              "user_family_name": user.get("family_name"), "attempt_number": data.attempt_number,
               "external_id": data.external_id}
     if then_insert is not None and connection.dialect.name == "postgresql":
         table, column, dependent = then_insert

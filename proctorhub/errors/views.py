@@ -44,6 +44,9 @@ def raw_path(request) -> str:
 def wants_html(request) -> bool:
     if raw_path(request).startswith("/api/"):
         return False
+    # Services that programs call (the token endpoint, the ACS) answer JSON whatever they accept.
+    if getattr(getattr(request, "context", None), "json_errors", False):
+        return False
     best = request.accept.best_match(["application/json", "text/html"], default_match="application/json")
     return best == "text/html"
 

@@ -3,7 +3,6 @@ of assessment, the Assessment Control Service, and the platform's keys."""
 
 from pyramid.authorization import Allow, Everyone
 
-from ..api import ApiRoot
 from ..security import Permission
 from .setup_values import tool_setup_values  # noqa: F401
 
@@ -26,15 +25,19 @@ class LtiRoot:
         self.request = request
 
 
+class LtiServiceRoot(LtiRoot):
+    """The context of the LTI services that tools call as programs (token endpoint, ACS): their
+    refusals are JSON whatever the caller accepts."""
+
+    json_errors = True
+
+
 def includeme(config):
-    config.add_route("api.launches", "/api/v1/launches", factory=ApiRoot)
-    config.add_route("api.end_assessment_return", "/api/v1/end-assessment-return", factory=ApiRoot)
-    config.add_route("api.attempt_submit", "/api/v1/attempts/{attempt_code}/submit", factory=ApiRoot)
     config.add_route("lti.launch", "/lti/launch/{token}", factory=LtiRoot)
     config.add_route("lti.authorize", "/lti/authorize", factory=LtiRoot)
     config.add_route("lti.start_assessment", "/lti/start-assessment", factory=LtiRoot)
-    config.add_route("lti.token", "/lti/token", factory=LtiRoot)
-    config.add_route("lti.acs", "/lti/acs", factory=LtiRoot)
+    config.add_route("lti.token", "/lti/token", factory=LtiServiceRoot)
+    config.add_route("lti.acs", "/lti/acs", factory=LtiServiceRoot)
     config.add_route("lti.jwks", "/lti/jwks", factory=LtiRoot)
     config.add_route("lti.well_known_jwks", "/.well-known/jwks.json", factory=LtiRoot)
     config.add_route("lti.openid_configuration", "/.well-known/openid-configuration", factory=LtiRoot)

@@ -34,7 +34,7 @@ def bind_browser_session(request, response, user_id: str, current) -> tuple[int 
     expires_at, as the caller's query read them, or None) when it is live and that user's,
     extended, as ``(id, None)``; else ``(None, values)`` of a new one for the caller to insert
     (with its other writes). Sets the cookie on ``response``."""
-    lifetime = dt.timedelta(seconds=request.app_settings.launch_ttl_seconds)
+    lifetime = dt.timedelta(seconds=request.app_settings.session_ttl_seconds)
     now = utcnow()
     expires_at = now + lifetime
     if current is not None and current.expires_at > now and current.user_id == user_id:

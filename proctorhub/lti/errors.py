@@ -7,12 +7,11 @@ sent back to the tool by redirect, otherwise it is shown as a page.
 
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPFound
+from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config
 
 from ..errors import ProctorhubError
 from ..errors.views import render_error
-from .urls import with_query
 
 
 class LtiError(ProctorhubError):
@@ -38,11 +37,17 @@ class AuthorizationError(ProctorhubError):
 
 @exception_view_config(AuthorizationError)
 def authorization_refused(exc, request):
+    """Once the redirect_uri is known to be registered, the refusal goes back to it as the
+    answer would have (``response_mode=form_post``): an auto-submitting form posting ``error``,
+    ``error_description`` and ``state``. The page's status stays the refusal's."""
     if exc.redirect_uri is None:
         return render_error(exc, request)
-    params = {"error": exc.code, "error_description": exc.message}
+    fields = {"error": exc.code, "error_description": exc.message}
     if exc.state:
-        params["state"] = exc.state
-    response = HTTPFound(location=with_query(exc.redirect_uri, params))
+        fields["state"] = exc.state
+    response = render_to_response("proctorhub:templates/lti_form_post.jinja2",
+                                  {"action": exc.redirect_uri, "fields": fields, "tool_name": "the tool"},
+                                  request=request)
+    response.status_int = exc.status
     response.headers["Cache-Control"] = "no-store"
     return response

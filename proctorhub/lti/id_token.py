@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import secrets
 
+from ..models import AttemptStatus, MessageType
 from ..models.configuration import target_link_uri
 from . import claims as c
+from .custom import substituted
 from .keys import sign
+from .platform import tool_platform
 from .urls import platform_urls
 
 # Backdating iat tolerates tools whose clocks run a little behind ours.
@@ -39,6 +42,24 @@ def id_token_claims(request, launch, *, nonce: str, session_data: str | None, no
     }
     if exam.context_id:
         body[c.CONTEXT] = {"id": exam.context_id, "title": exam.context_title}
+    body[c.LAUNCH_PRESENTATION] = {"return_url": launch.return_url, "document_target": "window"}
+    body[c.TOOL_PLATFORM] = dict(tool_platform(issuer))
+    if configuration.custom:
+        body[c.CUSTOM] = substituted(configuration.custom, {
+            "user_id": launch.user_id, "user_name": attempt.user_name, "user_email": attempt.user_email,
+            "given_name": attempt.user_given_name, "family_name": attempt.user_family_name,
+            "resource_link_id": exam.resource_link_id, "resource_link_title": exam.resource_link_title,
+            "context_id": exam.context_id or None, "context_title": exam.context_title,
+            "attempt_code": attempt.attempt_code, "attempt_number": attempt.attempt_number,
+        })
+    if attempt.user_given_name:
+        body["given_name"] = attempt.user_given_name
+    if attempt.user_family_name:
+        body["family_name"] = attempt.user_family_name
+    if launch.message_type == MessageType.end_assessment and attempt.status == AttemptStatus.error:
+        # The attempt ended in error (its review could not be made): the tool tells the learner.
+        body[c.ERRORMSG] = "The proctoring session could not be reviewed; the exam ended in error."
+        body[c.ERRORLOG] = f"attempt {attempt.attempt_code} ended with status error"
     if attempt.user_name:
         body["name"] = attempt.user_name
     if attempt.user_email:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from .attempt import COMPLETED_STATUSES, Attempt, AttemptStatus  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .configuration import ConfigurationStatus, ToolConfiguration  # noqa: F401
+from .control import AttemptControl  # noqa: F401
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
 from .lms import DEFAULT_SLUG, Lms  # noqa: F401

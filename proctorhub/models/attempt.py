@@ -73,6 +73,9 @@ class Attempt(Base):
     user_id: Mapped[str] = mapped_column(String(255))
     user_name: Mapped[str | None] = mapped_column(String(255))
     user_email: Mapped[str | None] = mapped_column(String(255))
+    # Sent to the tool as given_name/family_name when the LMS gave them.
+    user_given_name: Mapped[str | None] = mapped_column(String(255))
+    user_family_name: Mapped[str | None] = mapped_column(String(255))
     attempt_number: Mapped[int] = mapped_column(Integer)
     attempt_code: Mapped[str] = mapped_column(String(64), unique=True, default=new_attempt_code)
     external_id: Mapped[str | None] = mapped_column(String(255))
@@ -85,6 +88,12 @@ class Attempt(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The time ledger (DESIGN.md 5.3, REFERENCE.md 4.3): the total extra time granted (an ACS
+    # update sets it, so a retried update changes nothing), the pauses already over, and the
+    # start of the pause under way. Remaining time is computed from these, never stored.
+    extra_time_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     exam: Mapped[Exam] = relationship(lazy="joined")
 

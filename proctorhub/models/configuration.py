@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import secrets
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, Float, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base, JSONType, UTCDateTime, utcnow
@@ -55,6 +55,13 @@ class ToolConfiguration(Base):
     proctoring_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     acs_actions: Mapped[list] = mapped_column(JSONType, default=list)
     backend: Mapped[str | None] = mapped_column(String(64))
+    # Tools that review through ACS (Proctorio as edx-exams integrates it): a terminate whose
+    # reason_code is one of these settles the attempt like a review, suspicious above the threshold.
+    acs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    acs_severity_threshold: Mapped[float] = mapped_column(Float, default=0.25, server_default="0.25")
+    acs_submitted_reason_codes: Mapped[list] = mapped_column(JSONType, default=list)
+    # LTI custom parameters sent in every launch, with $User.id and the like substituted.
+    custom: Mapped[dict] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=ConfigurationStatus.active.value,
                                         server_default=ConfigurationStatus.active.value)
     # What the tool asked for when it registered itself (client metadata and its LTI tool

@@ -126,6 +126,8 @@ def _registered_values(metadata: ToolMetadata) -> dict:
         "public_key_pem": None,
         # The ACS scope is all of the service (control.all): every action, until an admin narrows it.
         "acs_actions": list(ACS_ACTIONS) if metadata.wants_acs else [],
+        # Sent back in every launch, substituted ($User.id, $Attempt.code ...: lti/custom.py).
+        "custom": dict(metadata.document.get(TOOL_CONFIGURATION, {}).get("custom_parameters") or {}),
     }
 
 

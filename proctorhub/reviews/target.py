@@ -54,6 +54,11 @@ class ReviewTarget:
     created_at: dt.datetime
     modified_at: dt.datetime
     archived_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    extra_time_seconds: int
+    paused_seconds: int
+    paused_at: dt.datetime | None
     exam: ExamFacts
 
     @property

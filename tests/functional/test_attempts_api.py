@@ -60,7 +60,12 @@ def test_archive_keeps_the_attempt_and_allows_a_retake(testapp, dbsession):
     archived = testapp.delete(f"/api/v1/attempts/{code}", headers=lms, status=200).json
     assert archived["archived"] is True
     assert testapp.get(f"/api/v1/attempts/{code}", headers=lms).json["archived"] is True
-    retake = testapp.post_json("/api/v1/attempts", BODY, headers=lms, status=201).json
+    # A retake takes the next attempt number; the archived one's number is 409 naming it.
+    reused = testapp.post_json("/api/v1/attempts", BODY, headers=lms, status=409).json["error"]
+    assert reused["code"] == "attempt_number_used"
+    assert reused["details"]["next_attempt_number"] == BODY["attempt_number"] + 1
+    retake = testapp.post_json("/api/v1/attempts", {**BODY, "attempt_number": BODY["attempt_number"] + 1},
+                               headers=lms, status=201).json
     assert retake["attempt_code"] != code
     assert count(dbsession, Attempt) == 2
 

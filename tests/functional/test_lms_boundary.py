@@ -136,8 +136,8 @@ def test_the_attempt_shape_carries_lms_backend_and_time(testapp, dbsession, two_
     a, _b = two_lmss
     made = testapp.post_json("/api/v1/attempts", {**BODY, "backend": "rest"}, headers=a, status=201).json
     assert made["lms"] == "default" and made["backend"] == "rest"
-    assert made["time"] == {"time_limit_seconds": 5400, "extra_time_seconds": None, "started_at": None,
-                            "paused_seconds": None, "due_at": None, "remaining_seconds": None}
+    assert made["time"] == {"time_limit_seconds": 5400, "extra_time_seconds": 0, "started_at": None,
+                            "paused_seconds": 0, "due_at": None, "remaining_seconds": None}
     shown = testapp.get(f"/api/v1/attempts/{made['attempt_code']}", headers=a).json
     assert shown["time"] == made["time"] and shown["backend"] == "rest"
 

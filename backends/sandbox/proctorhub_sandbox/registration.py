@@ -91,6 +91,8 @@ def client_metadata(settings, document: dict) -> dict:
             "description": "A local stand-in for an online-proctoring vendor (proctorhub's sandbox).",
             "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
             "messages": messages,
+            # The platform fills this in each launch: the review form needs no pasted attempt code.
+            "custom_parameters": {"attempt_code": "$Attempt.code"},
         },
     }
 

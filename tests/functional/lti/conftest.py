@@ -12,12 +12,14 @@ from webtest import TestApp
 from proctorhub.lti.keys import new_key
 from proctorhub.models import (
     Attempt,
+    AttemptControl,
     BrowserSession,
     Event,
     KeyState,
     Launch,
     PlatformKey,
     ReplayEntry,
+    Review,
     SessionData,
 )
 
@@ -67,8 +69,11 @@ def snapshot(dbsession) -> dict:
     """Everything an LTI step may change, to assert that a refusal changed nothing."""
     dbsession.expire_all()
     return {
-        "attempts": [(a.attempt_code, a.status, a.end_assessment_return, a.verified_user, a.started_at)
+        "attempts": [(a.attempt_code, a.status, a.end_assessment_return, a.verified_user, a.started_at,
+                      a.extra_time_seconds, a.paused_seconds, a.paused_at, a.modified_at)
                      for a in dbsession.execute(select(Attempt).order_by(Attempt.id)).scalars()],
+        "controls": dbsession.execute(select(func.count()).select_from(AttemptControl)).scalar_one(),
+        "reviews": dbsession.execute(select(func.count()).select_from(Review)).scalar_one(),
         "launches": [(row.id, row.entered_at, row.authorized_at, row.message_hint_hash, row.browser_session_id)
                      for row in dbsession.execute(select(Launch).order_by(Launch.id)).scalars()],
         "session_data": [(row.id, row.used_at) for row in dbsession.execute(select(SessionData)).scalars()],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -10,13 +10,16 @@ from webtest import TestApp
 
 from proctorhub.models import Launch
 
+from ...lti_tool import FakeTool
 from .conftest import past, snapshot
 
 
 def _error(response) -> dict:
-    assert response.status_int == 302
-    assert response.location.startswith("https://tool.test/launch?")
-    return {k: v[0] for k, v in parse_qs(urlsplit(response.location).query).items()}
+    """The refusal the platform form-posts back to the tool's registered redirect_uri."""
+    assert response.status_int == 400 and "Location" not in response.headers
+    action, fields = FakeTool.form_fields(response.text)
+    assert action == "https://tool.test/launch" and "id_token" not in fields
+    return fields
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def entered(flow):
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_refusals_go_back_to_the_registered_redirect_uri(flow, entered, dbsession, change, code, method):
     before = snapshot(dbsession)
-    answer = flow.authorize(flow.tool.authentication_request(entered, state="s-9", **change), status=302,
+    answer = flow.authorize(flow.tool.authentication_request(entered, state="s-9", **change), status=400,
                             method=method)
     error = _error(answer)
     assert error["error"] == code and error["state"] == "s-9"
@@ -66,7 +69,7 @@ def test_unknown_client_is_a_page(flow, entered, dbsession):
 def test_reused_lti_message_hint_is_refused(flow, entered, dbsession):
     flow.authorize(flow.tool.authentication_request(entered))
     before = snapshot(dbsession)
-    error = _error(flow.authorize(flow.tool.authentication_request(entered), status=302))
+    error = _error(flow.authorize(flow.tool.authentication_request(entered), status=400))
     assert error["error"] == "invalid_request"
     assert snapshot(dbsession) == before
 
@@ -75,7 +78,7 @@ def test_expired_lti_message_hint_is_refused(flow, entered, dbsession):
     dbsession.execute(update(Launch).values(expires_at=past(1)))
     dbsession.commit()
     before = snapshot(dbsession)
-    error = _error(flow.authorize(flow.tool.authentication_request(entered), status=302))
+    error = _error(flow.authorize(flow.tool.authentication_request(entered), status=400))
     assert error["error"] == "invalid_request"
     assert snapshot(dbsession) == before
     assert dbsession.execute(select(Launch.authorized_at)).scalar_one() is None
@@ -84,14 +87,14 @@ def test_expired_lti_message_hint_is_refused(flow, entered, dbsession):
 def test_another_browser_cannot_use_the_hint(flow, app, entered, dbsession):
     before = snapshot(dbsession)
     stranger = TestApp(app)
-    answer = stranger.post("/lti/authorize", flow.tool.authentication_request(entered), status=302)
+    answer = stranger.post("/lti/authorize", flow.tool.authentication_request(entered), status=400)
     assert _error(answer)["error"] == "access_denied"
     assert snapshot(dbsession) == before
     # Its own browser session, entered for another user, does not help either.
     other = flow.create_launch(user_id="learner-2", resource_link_id="exam-2")
     stranger.get(urlsplit(other["launch_url"]).path, status=302)
     before = snapshot(dbsession)
-    answer = stranger.post("/lti/authorize", flow.tool.authentication_request(entered), status=302)
+    answer = stranger.post("/lti/authorize", flow.tool.authentication_request(entered), status=400)
     assert _error(answer)["error"] == "access_denied"
     assert snapshot(dbsession) == before
 

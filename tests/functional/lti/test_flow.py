@@ -180,9 +180,9 @@ def test_session_data_issued_before_a_reset_cannot_start_the_archived_attempt(fl
     before = snapshot(dbsession)
     assert flow.start(flow.signed(claims), status=400).json["error"]["code"] == "session_data_expired"
     assert snapshot(dbsession) == before
-    # The learner's next launch makes a new attempt, which starts.
+    # The learner's next launch, with the next attempt number, makes a new attempt, which starts.
     flow.app.reset()
-    flow.start(flow.signed(flow.start_proctoring()))
+    flow.start(flow.signed(flow.start_proctoring(attempt_number=2)))
     dbsession.expire_all()
     statuses = sorted((a.archived_at is None, a.status) for a in dbsession.execute(select(Attempt)).scalars())
     assert statuses == [(False, "ready_to_start"), (True, "started")]

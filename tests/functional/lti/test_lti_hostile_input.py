@@ -45,17 +45,17 @@ def test_attempt_number_must_be_the_launchs_integer(flow, dbsession, attempt_num
 @pytest.mark.parametrize(("field", "value"), [
     ("incident_severity", "nan"),  # once NaN in the event's payload on SQLite, a DataError on PostgreSQL
     ("incident_severity", "1e999"),
-    ("incident_severity", "0.5"),
+    ("incident_severity", "inf"),
     ("incident_severity", True),
-    ("extended_time", "12"),
-    ("extended_time", 1.5),
-    ("extended_time", 10**40),
+    ("extra_time", "12"),
+    ("extra_time", 1.5),
+    ("extra_time", 10**40),
 ])
-def test_acs_numbers_must_be_json_numbers(flow, dbsession, field, value):
+def test_acs_numbers_must_be_numbers(flow, dbsession, field, value):
     flow.start(flow.signed(flow.start_proctoring()))
     token = _token(flow)["access_token"]
     events = dbsession.execute(select(func.count()).select_from(Event)).scalar_one()
-    refused = _acs(flow, token, "flag", status=400, **{field: value})["error"]
+    refused = _acs(flow, token, "update", status=400, **{"extra_time": 1, field: value})["error"]
     assert refused["code"] == "invalid_payload" and set(refused["details"]["fields"]) == {field}
     dbsession.expire_all()
     assert dbsession.execute(select(func.count()).select_from(Event)).scalar_one() == events
@@ -64,9 +64,9 @@ def test_acs_numbers_must_be_json_numbers(flow, dbsession, field, value):
 def test_acs_numbers_that_are_numbers_are_recorded(flow, dbsession):
     flow.start(flow.signed(flow.start_proctoring()))
     token = _token(flow)["access_token"]
-    _acs(flow, token, "flag", incident_severity=1, extended_time=600)
-    _acs(flow, token, "update", incident_severity=0.25)
-    payloads = [e.payload for e in dbsession.execute(select(Event).where(Event.kind.like("acs.%"))
+    _acs(flow, token, "flag", incident_severity=1)
+    _acs(flow, token, "update", incident_severity="0.25", extra_time=600)
+    payloads = [e.payload for e in dbsession.execute(select(Event).where(Event.kind == "attempt.control")
                                                      .order_by(Event.id)).scalars()]
-    assert payloads[0]["incident_severity"] == 1.0 and payloads[0]["extended_time"] == 600
-    assert payloads[1]["incident_severity"] == 0.25
+    assert payloads[0]["incident_severity"] == 1.0
+    assert payloads[1]["incident_severity"] == 0.25 and payloads[1]["extra_time"] == 600

@@ -1,0 +1,241 @@
+"""The Assessment Control Service's rules (DESIGN.md 5.3): which attempt a request names, what
+each action does to it and to its time ledger, and what makes a request a replay.
+
+Takes a database session and plain values; the view (``acs.py``) parses, authenticates and
+renders. Every applied action is one ``attempt_control`` row and one ``attempt.control`` event;
+a status change adds its ``attempt.status_changed`` event through the lifecycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from .. import events
+from ..attempts import lifecycle
+from ..errors import Conflict, Forbidden, InvalidPayload, NotFound, Unauthenticated
+from ..models import (
+    COMPLETED_STATUSES,
+    Attempt,
+    AttemptControl,
+    AttemptStatus,
+    ConfigurationStatus,
+    EventKind,
+    Exam,
+    ToolConfiguration,
+)
+
+ACTIONS = ("pause", "resume", "terminate", "update", "flag")
+S = AttemptStatus
+
+# The spec's five statuses (OAT's AcsControlResultInterface; TAO maps its own the same way).
+SPEC_STATUS = {
+    S.created: "none", S.ready_to_start: "none", S.started: "running", S.paused: "paused",
+    S.terminated: "terminated",
+}
+
+
+def spec_status(status: str) -> str:
+    return SPEC_STATUS.get(AttemptStatus(status), "complete")
+
+
+@dataclass(frozen=True)
+class ControlRequest:
+    """An ACS request as the schema read it (severity a float, extra_time whole minutes)."""
+
+    user_sub: str
+    resource_link_id: str
+    attempt_number: int
+    action: str
+    incident_time: str | None = None
+    incident_severity: float | None = None
+    extra_time: int | None = None
+    reason_code: str | None = None
+    reason_msg: str | None = None
+
+    def digest(self) -> str:
+        """Equal for equal requests, whatever their JSON spelling (a severity "0.5" or 0.5)."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    status: str  # the spec's: none, running, paused, terminated, complete
+    extra_time: int  # whole minutes granted in total
+    attempt: Attempt
+    applied: bool  # False for a replay, or a request that asked for what already holds
+
+
+def configuration_for_client(dbsession, client_id: str) -> ToolConfiguration | None:
+    return dbsession.execute(
+        select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
+    ).scalar_one_or_none()
+
+
+def _replayed(request: ControlRequest, digest: str):
+    """Whether the attempt (of the enclosing query) applied this request already: any earlier one
+    when it names its moment (incident_time), else the last one applied (a pause, a resume and a
+    pause without incident times are three requests)."""
+    earlier = aliased(AttemptControl)
+    latest = (select(func.max(AttemptControl.id)).where(AttemptControl.attempt_id == Attempt.id)
+              .scalar_subquery())
+    match = [and_(earlier.id == latest, earlier.request_digest == digest)]
+    if request.incident_time is not None:
+        match.append(earlier.request_key == digest)
+    return exists().where(earlier.attempt_id == Attempt.id, or_(*match)).label("replayed")
+
+
+def _find_target(dbsession, client_id: str, request: ControlRequest, digest: str):
+    """One statement: the live attempt the request names at one of this tool's exams, locked for
+    this transaction (two controls of one attempt apply one after the other), with the tool's
+    configuration and whether the request is a replay; None when there is no such attempt."""
+    return dbsession.execute(
+        select(Attempt, ToolConfiguration, _replayed(request, digest))
+        .join(Exam, Attempt.exam_id == Exam.id)
+        .join(ToolConfiguration, Exam.configuration_id == ToolConfiguration.id)
+        .where(ToolConfiguration.client_id == client_id, Exam.resource_link_id == request.resource_link_id,
+               Attempt.user_id == request.user_sub, Attempt.attempt_number == request.attempt_number,
+               Attempt.archived_at.is_(None))
+        .order_by(Attempt.id).limit(1).with_for_update(of=Attempt)
+    ).one_or_none()
+
+
+def _refusal(dbsession, client_id: str, request: ControlRequest) -> Exception:
+    """Why no attempt was found, in order: the token's tool (401), the action (403), then which
+    part of the request names nothing (404 ``unknown_attempt``)."""
+    configuration = configuration_for_client(dbsession, client_id)
+    if configuration is None or configuration.status != ConfigurationStatus.active:
+        return Unauthenticated("the access token's client is no longer registered", code="invalid_token",
+                               details={"check": "client"})
+    offered = _offered(configuration, request)
+    if offered is not None:
+        return offered
+    exams = select(Exam.id).where(Exam.resource_link_id == request.resource_link_id)
+    ours = exams.where(Exam.configuration_id == configuration.id)
+    if dbsession.execute(ours.limit(1)).first() is None:
+        if dbsession.execute(exams.limit(1)).first() is not None:
+            return Unauthenticated("the access token was issued to another tool than this resource link's",
+                                   code="invalid_token", details={"check": "client"})
+        return NotFound("no exam of this tool has this resource link", code="unknown_attempt",
+                        details={"missing": "resource_link"})
+    users = select(Attempt.id).where(Attempt.exam_id.in_(ours), Attempt.user_id == request.user_sub,
+                                     Attempt.archived_at.is_(None))
+    if dbsession.execute(users.limit(1)).first() is None:
+        return NotFound("this user has no attempt at this resource link", code="unknown_attempt",
+                        details={"missing": "user"})
+    return NotFound("this user has no attempt with this attempt number here", code="unknown_attempt",
+                    details={"missing": "attempt_number"})
+
+
+def _offered(configuration: ToolConfiguration, request: ControlRequest) -> Exception | None:
+    if configuration.status != ConfigurationStatus.active:
+        return Unauthenticated("the access token's client is no longer registered", code="invalid_token",
+                               details={"check": "client"})
+    if request.action not in (configuration.acs_actions or []):
+        return Forbidden(f"the action {request.action!r} is not offered to this tool", code="unsupported_action",
+                         details={"offered": list(configuration.acs_actions or [])})
+    return None
+
+
+def _impossible(attempt: Attempt, action: str, message: str) -> Conflict:
+    return Conflict(message, code="invalid_status_change",
+                    details={"action": action, "from": attempt.status, "status": spec_status(attempt.status)})
+
+
+def _close_pause(attempt: Attempt, now: dt.datetime) -> None:
+    if attempt.paused_at is not None:
+        attempt.paused_seconds = (attempt.paused_seconds or 0) + max(0, int((now - attempt.paused_at).total_seconds()))
+        attempt.paused_at = None
+
+
+def _apply(dbsession, attempt: Attempt, request: ControlRequest, now: dt.datetime, *, on_terminate) -> bool:
+    """Change the attempt as the action says; whether anything but the ledger changed. 409 for
+    a transition the attempt cannot take."""
+    action = request.action
+    status = AttemptStatus(attempt.status)
+    if action == "pause":
+        if status != S.started:
+            raise _impossible(attempt, action, f"only a running attempt can be paused; this one is {status}")
+        lifecycle.move(dbsession, attempt, S.paused, reason="ACS pause", now=now)
+        attempt.paused_at = now
+        return True
+    if action == "resume":
+        if status != S.paused:
+            raise _impossible(attempt, action, f"only a paused attempt can be resumed; this one is {status}")
+        _close_pause(attempt, now)
+        lifecycle.move(dbsession, attempt, S.started, reason="ACS resume", now=now)
+        return True
+    if action == "update":
+        if status in COMPLETED_STATUSES:
+            raise _impossible(attempt, action, f"the attempt is {status}; its time can no longer change")
+        seconds = request.extra_time * 60
+        if attempt.extra_time_seconds == seconds:
+            return False
+        attempt.extra_time_seconds = seconds
+        attempt.modified_at = now
+        return True
+    if action == "terminate":
+        if status == S.terminated:
+            return False
+        if status in COMPLETED_STATUSES and status != S.submitted:
+            raise _impossible(attempt, action, f"the attempt is {status} already; it cannot be terminated")
+        _close_pause(attempt, now)
+        on_terminate(attempt)
+        return True
+    return True  # flag: the ledger row is the incident
+
+
+def apply_control(dbsession, *, client_id: str, request: ControlRequest, raw: dict, now: dt.datetime,
+                  on_terminate=None) -> ControlResult:
+    """Apply ``request`` for the tool whose access token names ``client_id``; ``raw`` is the
+    request body as sent (kept in the ledger and its event). ``on_terminate(attempt,
+    configuration)`` settles a terminate (default: the attempt becomes ``terminated``)."""
+    if request.action == "update" and request.extra_time is None:
+        raise InvalidPayload("an update needs extra_time (whole minutes, the total granted)",
+                             details={"fields": {"extra_time": "Required"}})
+    digest = request.digest()
+    found = _find_target(dbsession, client_id, request, digest)
+    if found is None:
+        raise _refusal(dbsession, client_id, request)
+    attempt, configuration, replayed = found
+    refused = _offered(configuration, request)
+    if refused is not None:
+        raise refused
+    if replayed:
+        return ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, False)
+    before = attempt.status
+    if on_terminate is None:
+        def settle(target):
+            lifecycle.move(dbsession, target, S.terminated, reason="ACS terminate", now=now)
+    else:
+        def settle(target):
+            on_terminate(target, configuration)
+    changed = _apply(dbsession, attempt, request, now, on_terminate=settle)
+    dbsession.add(AttemptControl(
+        attempt_id=attempt.id, action=request.action, request_digest=digest,
+        request_key=digest if request.incident_time is not None else None,
+        incident_time=request.incident_time, incident_severity=request.incident_severity,
+        extra_time=request.extra_time, reason_code=request.reason_code, reason_msg=request.reason_msg,
+        status_before=before, status_after=attempt.status, request=raw, created_at=now,
+    ))
+    result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, changed)
+    events.emit(dbsession, EventKind.attempt_control, attempt, control_event_data(attempt, request, result))
+    return result
+
+
+def control_event_data(attempt: Attempt, request: ControlRequest, result: ControlResult) -> dict:
+    """``attempt.control``'s data: the attempt it concerns (code and lms), the action and its
+    fields, and the state the spec's answer gives."""
+    lms = getattr(attempt.exam, "lms", None)
+    data = {"attempt_code": attempt.attempt_code, "lms": getattr(lms, "slug", lms),
+            "action": request.action, "status": result.status, "attempt_status": attempt.status,
+            "extra_time": result.extra_time}
+    for name in ("incident_time", "incident_severity", "reason_code", "reason_msg"):
+        if getattr(request, name) is not None:
+            data[name] = getattr(request, name)
+    return data
