@@ -24,7 +24,8 @@ event_t = Event.__table__
 attempt_t = Attempt.__table__
 
 REVIEW_COLUMNS = ("attempt_code", "attempt_id", "exam_id", "context_id", "backend", "status", "vendor_status",
-                  "raw_payload", "payload_digest", "reviewer_id", "queue_priority", "created_at", "modified_at")
+                  "raw_payload", "payload_digest", "reviewer_id", "video_link_encrypted", "queue_priority",
+                  "created_at", "modified_at")
 MOVE_COLUMNS = ("started_at", "submitted_at", "completed_at")
 
 
@@ -94,11 +95,11 @@ def _statement_by_statement(connection, new: NewReview) -> int | None:
 ONE_STATEMENT = sa.text("""
 WITH new_review AS (
     INSERT INTO review (attempt_code, attempt_id, exam_id, context_id, backend, status, vendor_status,
-                        raw_payload, payload_digest, signed_at, reviewer_id, vendor_reviewed_by, queue_priority,
-                        created_at, modified_at)
+                        raw_payload, payload_digest, signed_at, reviewer_id, vendor_reviewed_by,
+                        video_link_encrypted, queue_priority, created_at, modified_at)
     VALUES (:attempt_code, :attempt_id, :exam_id, :context_id, :backend, :status, :vendor_status,
             CAST(:raw_payload AS JSONB), :payload_digest, :signed_at, :reviewer_id, :vendor_reviewed_by,
-            :queue_priority, :created_at, :modified_at)
+            :video_link_encrypted, :queue_priority, :created_at, :modified_at)
     ON CONFLICT (attempt_code) DO NOTHING
     RETURNING id
 ), new_comments AS (

@@ -147,19 +147,21 @@ def decide(review_status: str, *, has_staff_reviewer: bool, attempt, passing_sta
 
 def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised: dict, redacted_payload: dict,
                         digest: str, vendor_status: str, app_settings, signed_at: dt.datetime | None = None,
-                        replayed: bool = False) -> StoredReview:
+                        replayed: bool = False, video_link_encrypted: str | None = None) -> StoredReview:
     """Create or update the attempt's review from a vendor callback, then settle the attempt.
 
     ``signed_at`` is the vendor signature's time (None if unsigned); ``replayed`` says the replay
     ledger had this signed message already: then only a resend of the stored review is answered
-    (``unchanged``), anything else is refused."""
+    (``unchanged``), anything else is refused. ``video_link_encrypted`` is the payload's video
+    link as ``reviews.video`` encrypted it (None: the payload has none); it is written with the
+    review, and an update without one clears the old one."""
     named = vendor_reviewer(dbsession, normalised.get("reviewed_by"), target)
     reviewer = named.staff
     if replayed:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
                                     redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
                                     reviewer=named, app_settings=app_settings, signed_at=signed_at,
-                                    replayed=True)
+                                    replayed=True, video_link_encrypted=video_link_encrypted)
     decided, moves = decide(normalised["status"], has_staff_reviewer=reviewer is not None, attempt=target,
                             passing_statuses=backend.passing_statuses, app_settings=app_settings)
     status_after = decided.value if moves else target.status
@@ -177,6 +179,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
         "signed_at": signed_at,
         "reviewer_id": reviewer.id if reviewer else None,
         "vendor_reviewed_by": named.text,
+        "video_link_encrypted": video_link_encrypted,
         "queue_priority": queue_priority(normalised["status"], status_after),
         "created_at": now,
         "modified_at": now,
@@ -204,7 +207,8 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     if review_id is None:
         return _store_over_existing(dbsession, backend=backend, target=target, normalised=normalised,
                                     redacted_payload=redacted_payload, digest=digest, vendor_status=vendor_status,
-                                    reviewer=named, app_settings=app_settings, signed_at=signed_at)
+                                    reviewer=named, app_settings=app_settings, signed_at=signed_at,
+                                    video_link_encrypted=video_link_encrypted)
     warn_ignored_reviewer(dbsession, review_id=review_id, backend_name=backend.name, reviewer=named)
     attempt = target.changed(**move) if move else target
     # Core statements are invisible to zope.sqlalchemy: say that this transaction wrote.
@@ -217,7 +221,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
 
 def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised, redacted_payload, digest,
                          vendor_status, reviewer: VendorReviewer, app_settings, signed_at=None,
-                         replayed=False) -> StoredReview:
+                         replayed=False, video_link_encrypted=None) -> StoredReview:
     """A review is stored already: refuse, keep it (identical resend), or update it with history."""
     review = dbsession.execute(
         select(Review).where(Review.attempt_code == target.attempt_code).with_for_update(of=Review)
@@ -257,6 +261,7 @@ def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised
     review.raw_payload = redacted_payload
     review.payload_digest = digest
     review.signed_at = signed_at
+    review.video_link_encrypted = video_link_encrypted
     review.reviewer = reviewer.staff
     review.vendor_reviewed_by = reviewer.text
     review.note = None

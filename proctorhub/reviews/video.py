@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import logging
 
-import zope.sqlalchemy
-from sqlalchemy import update
-
 from ..crypto import DecryptionError, register_encrypted_column
 from ..models import Review
 
@@ -22,17 +19,11 @@ log = logging.getLogger(__name__)
 register_encrypted_column(Review.__table__.c.video_link_encrypted)
 
 
-def store_video_link(request, backend, payload, stored) -> None:
-    """Encrypt and keep the payload's video link on the review just stored (or clear an old one)."""
-    if stored.outcome == "unchanged":
-        return
+def encrypted_video_link(request, backend, payload) -> str | None:
+    """The payload's video link, encrypted for ``review.video_link_encrypted`` (written with the
+    review itself, so a callback costs no extra statement); None when the payload has none."""
     link = backend.video_link(payload)
-    if link is None and stored.outcome == "created":
-        return
-    token = request.encryptor.encrypt(link) if link is not None else None
-    request.dbsession.execute(update(Review).where(Review.id == stored.review.id)
-                              .values(video_link_encrypted=token))
-    zope.sqlalchemy.mark_changed(request.dbsession)
+    return request.encryptor.encrypt(link) if link is not None else None
 
 
 def video_link(request, review) -> str | None:

@@ -16,7 +16,7 @@ from ..security import Permission
 from .replay import remember_signed_message
 from .service import payload_digest, store_vendor_review
 from .target import load_review_target
-from .video import store_video_link
+from .video import encrypted_video_link
 
 
 def normalise(backend, payload: dict) -> dict:
@@ -95,8 +95,8 @@ def review_callback(context, request):
         app_settings=request.app_settings,
         signed_at=signed_at,
         replayed=replayed,
+        video_link_encrypted=encrypted_video_link(request, backend, payload),
     )
-    store_video_link(request, backend, payload, stored)
     answer = review_json(stored.review)
     answer["outcome"] = stored.outcome
     answer["attempt"] = attempt_json(stored.attempt, stored.review)
