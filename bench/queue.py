@@ -68,6 +68,7 @@ def run(reviews: int, runs: int, keep: bool) -> int:
         # What autovacuum does soon after a bulk load: statistics, and the visibility map that lets
         # the queue's counts and keyset pages read their indexes alone.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("SET statement_timeout = 0"))  # a bulk maintenance step, not a request
             connection.execute(sa.text("VACUUM ANALYZE review"))
             connection.execute(sa.text("VACUUM ANALYZE attempt"))
         session = get_session_factory(engine)()

@@ -122,6 +122,9 @@ def seed_reviews(engine, count: int, *, courses: int = 50, exams_per_course: int
         attempts, reviews = (_rows(count, first_attempt, first_review, exams, backend, run, base, which)
                              for which in (0, 1))
         if engine.dialect.name == "postgresql":
+            # A bulk load runs for minutes by design: the request-sized statement timeout
+            # (proctorhub.db.statement_timeout_seconds) does not apply to it.
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
             _copy(connection, "attempt", ATTEMPT_COLUMNS, attempts)
             _copy(connection, "review", REVIEW_COLUMNS, reviews)
             for table in ("attempt", "review"):
@@ -133,7 +136,9 @@ def seed_reviews(engine, count: int, *, courses: int = 50, exams_per_course: int
         total = connection.execute(select(func.count()).select_from(Review)).scalar_one()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("SET statement_timeout = 0"))
             connection.execute(text("ANALYZE exam, attempt, review"))
+            connection.execute(text("RESET statement_timeout"))
     return total
 
 
