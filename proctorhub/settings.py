@@ -185,28 +185,26 @@ def _int(settings: dict, key: str, minimum: int = 0) -> int:
     return value
 
 
-def _seconds(settings: dict, key: str) -> float:
-    """A time limit in seconds: a finite number above zero."""
+def _positive_number(settings: dict, key: str, unit: str) -> float:
+    """A finite number above zero, in ``unit`` (named in the message when it is not)."""
     raw = settings[key]
     try:
         value = float(str(raw).strip())
     except ValueError:
-        raise SettingsError(f"{key} must be a number of seconds, not {raw!r}") from None
+        raise SettingsError(f"{key} must be a number of {unit}, not {raw!r}") from None
     if not (math.isfinite(value) and value > 0):
-        raise SettingsError(f"{key} must be a number of seconds above 0, not {raw!r}")
+        raise SettingsError(f"{key} must be a number of {unit} above 0, not {raw!r}")
     return value
+
+
+def _seconds(settings: dict, key: str) -> float:
+    """A time limit in seconds: a finite number above zero."""
+    return _positive_number(settings, key, "seconds")
 
 
 def _hours_as_seconds(settings: dict, key: str) -> int:
     """A lifetime in hours (fractions allowed), above zero, as whole seconds."""
-    raw = settings[key]
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        raise SettingsError(f"{key} must be a number of hours, not {raw!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise SettingsError(f"{key} must be a number of hours above 0, not {raw!r}")
-    return max(1, round(value * 3600))
+    return max(1, round(_positive_number(settings, key, "hours") * 3600))
 
 
 def parse_database_settings(raw: dict, problems: list[str] | None = None) -> DatabaseSettings:

@@ -50,26 +50,27 @@ def register(commands) -> None:
     create.add_argument("--name", default=None, type=fits(StaffUser.__table__.c.name),
                         help="the name shown in the admin")
     create.set_defaults(handler=run_create)
-    password = actions.add_parser(
-        "password",
+    _add_email_action(
+        actions, "password", run_password,
         help="set a staff user's password (read from standard input); ends their sessions",
         description="Set the password of the staff user EMAIL to the one read from standard input (as for "
         "`staff create`). Every session the user has open ends: each browser must sign in again.",
     )
-    add_ini_argument(password)
-    password.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
-                          help="the staff user's email")
-    password.set_defaults(handler=run_password)
-    disable = actions.add_parser(
-        "disable",
+    _add_email_action(
+        actions, "disable", run_disable,
         help="disable a staff user: no sign-in, no sessions, no API tokens",
         description="Disable the staff user EMAIL: they can no longer sign in, every session they have open "
         "ends at once, and API tokens linked to them stop working. Their reviews and audit trail stay.",
     )
-    add_ini_argument(disable)
-    disable.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
-                         help="the staff user's email")
-    disable.set_defaults(handler=run_disable)
+
+
+def _add_email_action(actions, name: str, handler, *, help: str, description: str) -> None:  # noqa: A002
+    """A ``staff`` action that takes the ini file and one staff user's ``--email``."""
+    parser = actions.add_parser(name, help=help, description=description)
+    add_ini_argument(parser)
+    parser.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
+                        help="the staff user's email")
+    parser.set_defaults(handler=handler)
 
 
 def read_password(stdin=None) -> str:
