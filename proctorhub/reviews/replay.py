@@ -5,6 +5,10 @@ side of ``t``. Within that window anybody who saw a callback (a proxy log, a sha
 paste) could post it again, and an earlier review resent after a later one would revert the
 review and its attempt. So each signed message (its timestamp and body, whatever the header's
 formatting) is written to the replay ledger, shared by every process, until the window ends.
+
+On PostgreSQL the entry is inserted by the query that reads the callback's attempt
+(``target.load_review_target``), which saves the callback a round trip; elsewhere it is a
+statement of its own (``remember_signed_message``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import datetime as dt
 import hashlib
 
 import zope.sqlalchemy
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +27,7 @@ from ..models import ReplayEntry, utcnow
 ledger_t = ReplayEntry.__table__
 
 KIND = "review"
+ENTRY_COLUMNS = ("issuer", "kind", "value", "expires_at", "created_at")
 
 
 def _insert_if_new(dialect_insert):
@@ -32,20 +38,43 @@ def _insert_if_new(dialect_insert):
 # Built once: executed with parameters, it reuses one compiled form.
 INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql_insert), "sqlite": _insert_if_new(sqlite_insert)}
 
+# The same insert as a CTE, its values bound as ``remember_<column>``, for a query that reads
+# something else (the attempt) in the same round trip; ``SELECT id FROM remembering`` has a row
+# when the message is new.
+REMEMBERING_CTE = (
+    postgresql_insert(ledger_t)
+    .values({name: bindparam(f"remember_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS})
+    .on_conflict_do_nothing(index_elements=[ledger_t.c.issuer, ledger_t.c.kind, ledger_t.c.value])
+    .returning(ledger_t.c.id)
+    .cte("remembering")
+)
+
 
 def signed_message(timestamp: int, body: bytes) -> str:
     return hashlib.sha256(f"{timestamp}.".encode() + body).hexdigest()
 
 
-def remember_signed_message(dbsession, *, backend: str, timestamp: int, body: bytes, window_seconds: int) -> bool:
-    """Record the signed message; False if it was recorded before (a replay)."""
+def ledger_entry(dbsession, *, backend: str, timestamp: int, body: bytes, window_seconds: int) -> dict:
+    """The ledger row for a signed message (its columns); purges expired rows when that is due."""
     purge_if_due(dbsession)
-    connection = dbsession.connection()
     now = utcnow()
     expires_at = dt.datetime.fromtimestamp(timestamp + window_seconds + 1, dt.UTC)
-    inserted = connection.execute(INSERT_IF_NEW[connection.dialect.name], {
-        "issuer": f"backend:{backend}", "kind": KIND, "value": signed_message(timestamp, body),
-        "expires_at": max(expires_at, now), "created_at": now,
-    }).first()
-    zope.sqlalchemy.mark_changed(dbsession)
+    return {"issuer": f"backend:{backend}", "kind": KIND, "value": signed_message(timestamp, body),
+            "expires_at": max(expires_at, now), "created_at": now}
+
+
+def remembering_parameters(entry: dict) -> dict:
+    return {f"remember_{name}": entry[name] for name in ENTRY_COLUMNS}
+
+
+def remember_signed_message(dbsession, entry: dict) -> bool:
+    """Record the ledger ``entry``; False if it was recorded before (a replay)."""
+    connection = dbsession.connection()
+    inserted = connection.execute(INSERT_IF_NEW[connection.dialect.name], entry).first()
+    mark_remembered(dbsession)
     return inserted is not None
+
+
+def mark_remembered(dbsession) -> None:
+    # A Core statement wrote: zope.sqlalchemy must commit the transaction, not just close it.
+    zope.sqlalchemy.mark_changed(dbsession)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 
 from ..attempts.service import unknown_attempt
 from ..models import Attempt, Exam, Lms
+from .replay import REMEMBERING_CTE, mark_remembered, remember_signed_message, remembering_parameters
 
 attempt_t = Attempt.__table__
 exam_t = Exam.__table__
@@ -86,11 +87,28 @@ TARGET_QUERY = (
 )
 
 
-def load_review_target(dbsession, attempt_code: str) -> ReviewTarget:
-    """The attempt with this code, live or archived; 404 ``unknown_attempt`` otherwise."""
-    row = dbsession.connection().execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
+# PostgreSQL: the same read, writing a signed message to the replay ledger in the same round trip.
+TARGET_REMEMBERING_QUERY = TARGET_QUERY.add_columns(exists(select(REMEMBERING_CTE.c.id)).label("remembered"))
+
+
+def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = None) -> tuple[ReviewTarget, bool]:
+    """The attempt with this code, live or archived (404 ``unknown_attempt`` otherwise), and
+    whether the signed message's ledger entry ``remember`` (``replay.ledger_entry``) was new:
+    False for a replay. Without an entry (an unsigned callback) that is True."""
+    connection = dbsession.connection()
+    fresh = True
+    if remember is None:
+        row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
+    elif connection.dialect.name == "postgresql":
+        row = connection.execute(TARGET_REMEMBERING_QUERY,
+                                 {"code": attempt_code, **remembering_parameters(remember)}).mappings().one_or_none()
+        mark_remembered(dbsession)
+        fresh = row is not None and row["remembered"]
+    else:
+        fresh = remember_signed_message(dbsession, remember)
+        row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
     if row is None:
         raise unknown_attempt(attempt_code)
     exam = ExamFacts(id=row["exam_id"], lms=LmsFacts(row["lms_id"], row["lms_slug"]),
                      **{column: row[label] for column, label in EXAM_COLUMNS.items()})
-    return ReviewTarget(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS})
+    return ReviewTarget(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS}), fresh

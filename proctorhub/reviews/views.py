@@ -13,7 +13,7 @@ from ..backends.schema import REVIEW_STATUSES, NormalisedReviewSchema
 from ..errors import Conflict, InvalidPayload, PreconditionFailed, colander_details
 from ..schemas import parse_json_object
 from ..security import Permission
-from .replay import remember_signed_message
+from .replay import ledger_entry
 from .service import payload_digest, store_vendor_review
 from .target import load_review_target
 from .video import encrypted_video_link
@@ -60,16 +60,19 @@ def review_callback(context, request):
     backend = context.backend
     body = request.body
     signed_at = backend.authenticate(request.headers, body)
-    replayed = False
+    # A signed message goes to the replay ledger (with the attempt's read, in one round trip
+    # where the database allows): a resend of it is then known as a replay.
+    ledger = None
     if signed_at is not None:
-        replayed = not remember_signed_message(request.dbsession, backend=backend.name, timestamp=signed_at,
-                                               body=body, window_seconds=backend.signature_window_seconds)
+        ledger = ledger_entry(request.dbsession, backend=backend.name, timestamp=signed_at, body=body,
+                              window_seconds=backend.signature_window_seconds)
         signed_at = dt.datetime.fromtimestamp(signed_at, dt.UTC)
     payload = parse_json_object(body)
     attempt_code = backend.attempt_code(payload)
     normalised = normalise(backend, payload)
 
-    target = load_review_target(request.dbsession, attempt_code)
+    target, fresh = load_review_target(request.dbsession, attempt_code, remember=ledger)
+    replayed = not fresh
     check_vendor_record(backend, target, payload)
     exam = target.exam
     if exam.backend is not None and exam.backend != backend.name:
