@@ -59,6 +59,9 @@ DEFAULTS = {
     "proctorhub.retention.batch_size": "1000",
     # GET /readyz gives the database this long to answer before it says 503.
     "proctorhub.readyz_timeout_seconds": "2",
+    # GET /metrics asks for "Authorization: Bearer <this>" when it is set (empty: open, for a
+    # deployment that blocks /metrics at its reverse proxy instead).
+    "proctorhub.metrics_token": "",
     # Check each pooled connection before use, so a database restarted while the service was
     # idle costs no request.
     "sqlalchemy.pool_pre_ping": "true",
@@ -134,6 +137,7 @@ class AppSettings:
     secure_cookies: bool = False
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     readyz_timeout_seconds: float = 2.0
+    metrics_token: str = ""
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     # Explicit development mode: development defaults (encryption key, weak session secret) are
     # accepted only when this is on; a deployment nobody tuned refuses to start without real ones.
@@ -158,6 +162,7 @@ ENVIRONMENT = {
     "PROCTORHUB_SESSION_SECRET": "proctorhub.session_secret",
     "PROCTORHUB_ENCRYPTION_KEYS": "proctorhub.encryption_keys",
     "PROCTORHUB_BACKENDS": "proctorhub.backends",
+    "PROCTORHUB_METRICS_TOKEN": "proctorhub.metrics_token",
 }
 
 
@@ -305,6 +310,7 @@ def parse_settings(raw: dict) -> AppSettings:
         secure_cookies=asbool(settings["proctorhub.secure_cookies"]),
         database=database,
         readyz_timeout_seconds=seconds("proctorhub.readyz_timeout_seconds"),
+        metrics_token=str(settings["proctorhub.metrics_token"]).strip(),
         retention=RetentionSettings(
             delivered_event_days=whole("proctorhub.retention.delivered_event_days", minimum=1),
             signin_throttle_hours=whole("proctorhub.retention.signin_throttle_hours", minimum=1),

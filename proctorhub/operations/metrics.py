@@ -30,6 +30,7 @@ A scrape hook that raises is logged once per interval and skipped; the others st
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 
@@ -39,6 +40,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ..errors import Unauthenticated
 from ..models.faults import RateLimitedLog
 
 log = logging.getLogger(__name__)
@@ -126,9 +128,22 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def check_scraper(request) -> None:
+    """With ``proctorhub.metrics_token`` set, only a caller presenting it may read the metrics."""
+    expected = request.app_settings.metrics_token
+    if not expected:
+        return
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), expected.encode()):
+        raise Unauthenticated("GET /metrics needs the bearer token set in proctorhub.metrics_token",
+                              code="invalid_token")
+
+
 @view_config(route_name="ops.metrics", permission=NO_PERMISSION_REQUIRED)
 def metrics_view(request):
-    """Prometheus text format. Expose it to the scraper only (see README, Deploying)."""
+    """Prometheus text format. Expose it to the scraper only: with ``proctorhub.metrics_token``,
+    or by blocking it at the reverse proxy (see README, Deploying)."""
+    check_scraper(request)
     return Response(body=request.registry.metrics.render(), content_type=CONTENT_TYPE_LATEST.split(";")[0],
                     charset="utf-8")
 

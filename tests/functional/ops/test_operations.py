@@ -110,3 +110,21 @@ def test_json_log_lines():
         import sys
         record = logging.LogRecord("proctorhub", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     assert "ValueError: boom" in json.loads(JsonFormatter().format(record))["exception"]
+
+
+def test_metrics_ask_for_the_scrapers_token_when_one_is_set(make_app):
+    app = make_app(**{"proctorhub.metrics_token": "scrape-me-0123456789"})
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic scrape-me-0123456789"}):
+        refused = app.get("/metrics", headers=headers, status=401)
+        assert refused.json["error"]["code"] == "invalid_token"
+        assert "proctorhub_http_requests_total" not in refused.text
+    text = app.get("/metrics", headers={"Authorization": "Bearer scrape-me-0123456789"}, status=200).text
+    # The refusals were counted, as every answer is.
+    assert sample(text, "proctorhub_http_requests_total", route="ops.metrics", method="GET", status="401") == 3
+
+
+def test_metrics_token_comes_from_the_environment(make_app, monkeypatch):
+    monkeypatch.setenv("PROCTORHUB_METRICS_TOKEN", "from-the-environment-42")
+    app = make_app()
+    app.get("/metrics", status=401)
+    app.get("/metrics", headers={"Authorization": "Bearer from-the-environment-42"}, status=200)
