@@ -245,8 +245,10 @@ def operations() -> dict:
                                 "properties": {"status": {"const": "ready"}, "schema": STRING}}),
                                 **errors(503)}}},
         "/metrics": {"get": {"operationId": "metrics", "tags": ["Operations"],
+                             "description": "With proctorhub.metrics_token set, only for its bearer token.",
                              "responses": {"200": {"description": "Prometheus text format",
-                                                   "content": {"text/plain": {"schema": STRING}}}}}},
+                                                   "content": {"text/plain": {"schema": STRING}}},
+                                           **errors(401)}}},
         "/api/v1/openapi.json": {"get": {"operationId": "openapi", "tags": ["Operations"],
                                          "responses": {"200": answer("This document", {"type": "object"})}}},
     }
