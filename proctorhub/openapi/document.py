@@ -1,98 +1,19 @@
 """The OpenAPI 3.1 description of proctorhub's HTTP API, built once at start-up.
 
-It describes what DESIGN.md 5.1, 5.2, 5.3 (token and ACS) and 5.6 promise. Objects allow more
-properties than they list: a client may rely on the listed ones. Tests check real answers
-against it (tests/functional/ops/test_openapi.py).
+It describes what DESIGN.md 5.1, 5.2, 5.3 (token and ACS), 5.4 (the admin's JSON, in ``admin.py``)
+and 5.6 promise. Objects in answers allow more properties than they list: a client may rely on the
+listed ones. Tests check real answers against it (tests/functional/ops/test_openapi.py).
 """
 
 from __future__ import annotations
 
+from . import admin
+from .shapes import DATETIME, INT, SCHEMAS, STRING, answer, errors, json_content, nullable, ref
 
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(schema: dict) -> dict:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def json_content(schema: dict) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-def answer(description: str, schema: dict) -> dict:
-    return {"description": description, **json_content(schema)}
-
-
-def errors(*statuses: int) -> dict:
-    return {str(status): answer(ERROR_DESCRIPTIONS[status], ref("Error")) for status in statuses}
-
-
-ERROR_DESCRIPTIONS = {
-    400: "Bad input (invalid_payload with field details, or another stable code)",
-    401: "No or unknown credentials",
-    403: "The caller may not do this",
-    404: "Not found (for an attempt: none of the caller's lms)",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict (backend_mismatch, configuration_mismatch, review_exists, ...)",
-    412: "Precondition failed (e.g. proctoring disabled)",
-    413: "Body over proctorhub.max_body_bytes",
-    415: "Unsupported media type",
-    503: "database_unavailable: try again after Retry-After seconds",
-}
-
-STRING = {"type": "string"}
-INT = {"type": "integer"}
-DATETIME = {"type": "string", "format": "date-time"}
-
-SCHEMAS = {
-    "Error": {
-        "type": "object", "required": ["error"],
-        "properties": {"error": {
-            "type": "object", "required": ["status", "code", "message", "details"],
-            "properties": {"status": INT, "code": STRING, "message": STRING, "details": {"type": "object"}},
-        }},
-    },
+LMS_API_SCHEMAS = {
     "OAuthError": {
         "type": "object", "required": ["error"],
         "properties": {"error": STRING, "error_description": STRING},
-    },
-    "Comment": {
-        "type": "object", "required": ["start", "stop", "duration", "comment", "status"],
-        "properties": {"start": nullable(INT), "stop": nullable(INT), "duration": nullable(INT),
-                       "comment": nullable(STRING), "status": nullable(STRING)},
-    },
-    "Review": {
-        "type": "object", "required": ["status", "vendor_status", "reviewed_by", "comments"],
-        "properties": {"id": INT, "attempt_code": STRING, "backend": nullable(STRING), "status": STRING,
-                       "vendor_status": nullable(STRING), "reviewed_by": nullable(STRING),
-                       "created_at": DATETIME, "modified_at": DATETIME,
-                       "comments": {"type": "array", "items": ref("Comment")}},
-    },
-    "AttemptTime": {
-        "type": "object",
-        "required": ["time_limit_seconds", "extra_time_seconds", "started_at", "paused_seconds", "due_at",
-                     "remaining_seconds"],
-        "properties": {"time_limit_seconds": nullable(INT), "extra_time_seconds": nullable(INT),
-                       "started_at": nullable(DATETIME), "paused_seconds": nullable(INT),
-                       "due_at": nullable(DATETIME), "remaining_seconds": nullable(INT)},
-    },
-    "Attempt": {
-        "type": "object",
-        "required": ["attempt_code", "lms", "backend", "status", "attempt_number", "exam_id", "user_id",
-                     "resource_link_id", "external_id", "end_assessment_return", "verified_user", "archived",
-                     "time", "review"],
-        "properties": {
-            "attempt_code": STRING, "lms": STRING, "backend": nullable(STRING),
-            "status": {"enum": ["created", "ready_to_start", "started", "paused", "submitted", "verified",
-                                "rejected", "second_review_required", "error", "terminated"]},
-            "attempt_number": INT, "exam_id": INT, "context_id": nullable(STRING), "resource_link_id": STRING,
-            "user_id": STRING, "user_name": nullable(STRING), "user_email": nullable(STRING),
-            "external_id": nullable(STRING), "end_assessment_return": {"type": "boolean"},
-            "verified_user": nullable({"type": "object"}), "archived": {"type": "boolean"},
-            "time": ref("AttemptTime"), "review": nullable(ref("Review")),
-        },
     },
     "Named": {"type": "object", "required": ["id"], "properties": {"id": STRING, "title": STRING}},
     "User": {"type": "object", "required": ["id"],
@@ -262,11 +183,15 @@ def openapi_document(issuer: str, version: str) -> dict:
                                 "Every error has one shape: {\"error\": {\"status\", \"code\", \"message\", "
                                 "\"details\"}}; 503 answers carry Retry-After."},
         "servers": [{"url": issuer}],
-        "paths": {**lms_api(), **callbacks_and_lti(), **operations()},
+        "paths": {**lms_api(), **callbacks_and_lti(), **operations(), **admin.paths()},
         "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "An API token (proctorhub token create), or for /lti/acs "
-                                                          "an access token from /lti/token"}},
+            "schemas": {**SCHEMAS, **LMS_API_SCHEMAS, **admin.SCHEMAS},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "An API token (proctorhub token create): the lms role for the LMS API, "
+                                          "admin or reviewer for /admin; for /lti/acs an access token from "
+                                          "/lti/token"},
+                **admin.SECURITY_SCHEMES,
+            },
         },
     }
