@@ -10,7 +10,7 @@ from .document import openapi_document
 
 @view_config(route_name="api.openapi", request_method="GET", renderer="json", permission=NO_PERMISSION_REQUIRED)
 def openapi_view(request):
-    """The OpenAPI 3.1 description of the LMS API, review callbacks, ACS/token and operations."""
+    """The OpenAPI 3.1 description of the LMS API, review callbacks, ACS/token, operations and the admin's JSON."""
     return request.registry["openapi_document"]
 
 
