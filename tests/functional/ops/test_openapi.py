@@ -156,7 +156,8 @@ class AdminWalk:
         self.reviewer = {**f.auth(staff_token(dbsession, reviewer)), "Accept": "application/json"}
 
     def __call__(self, method, path, status, code=None, *, who=None, **kw):
-        """``who``: the headers (default: the admin's session); ``None`` for ``self.anonymous``."""
+        """``who``: the headers to send (default: the admin's, on the session); ``"anonymous"``: no
+        credentials at all, from a client without the session cookie."""
         app = self.anonymous if who == "anonymous" else self.session
         headers = {} if who == "anonymous" else (who or self.admin)
         response = call(app, self.document, method, path, headers=headers, **kw)
