@@ -27,11 +27,13 @@ def json_body(request, schema) -> dict:
 def json_update(request, schema, row, fields) -> dict:
     """A partial update: the JSON body over ``row``'s current ``fields``, validated by ``schema`` as a whole.
 
-    Fields not sent keep their values, and the schema's rules across fields see the result.
+    Fields not sent keep their values, and the schema's rules across fields see the result. A
+    field sent as ``null`` is cleared where the schema lets it be empty (its default applies, as
+    for an empty form field), and is "Required" where it does not.
     """
     current = {key: getattr(row, key) for key in fields}
-    current = {key: colander.null if value is None else value for key, value in current.items()}
-    return validate(schema, {**current, **json_request_body(request)})
+    merged = {**current, **json_request_body(request)}
+    return validate(schema, {key: colander.null if value is None else value for key, value in merged.items()})
 
 
 def _form_value(post, node):

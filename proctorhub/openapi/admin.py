@@ -106,7 +106,7 @@ CONFIGURATION_INPUT = {
     "custom": {"type": "object", "maxProperties": 50, "propertyNames": {"pattern": r"^[A-Za-z0-9_.\-]{1,64}$"},
                "additionalProperties": text(1000)},
 }
-EXAM_INPUT = {"name": text(255, 1), "time_limit_mins": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+EXAM_INPUT = {"name": text(255, 1), "time_limit_mins": nullable({"type": "integer", "minimum": 1, "maximum": INT_MAX}),
               "is_proctored": BOOL, "is_practice": BOOL, "backend": nullable(STRING)}
 
 SCHEMAS = {

@@ -104,6 +104,21 @@ def test_exam_show_and_update_no_longer_proctored(testapp, dbsession, admin_toke
     assert "time_limit_mins" in error.json["error"]["details"]["fields"]
 
 
+def test_exam_update_clears_a_time_limit_with_null_and_requires_the_rest(testapp, dbsession, admin_token):
+    exam = f.exam(dbsession, context_id="course-A", time_limit_mins=60)
+    h = f.auth(admin_token)
+    cleared = testapp.patch_json(f"/admin/exams/{exam.id}", {"time_limit_mins": None}, headers=h).json
+    assert cleared["time_limit_mins"] is None
+    dbsession.expire_all()
+    assert dbsession.get(Exam, exam.id).time_limit_mins is None
+    # A field that cannot be empty is not cleared by null: nothing is written.
+    error = testapp.patch_json(f"/admin/exams/{exam.id}", {"name": None, "time_limit_mins": 30}, headers=h,
+                               status=400).json["error"]
+    assert error["code"] == "invalid_payload" and "name" in error["details"]["fields"]
+    dbsession.expire_all()
+    assert dbsession.get(Exam, exam.id).time_limit_mins is None
+
+
 def test_reviewer_reads_own_course_exams_but_changes_none(testapp, dbsession, reviewer_a):
     mine = f.exam(dbsession, context_id="course-A")
     other = f.exam(dbsession, context_id="course-B")
