@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
@@ -108,11 +108,72 @@ def forbidden(exc, request):
     )
 
 
+VIEW_METHODS = "proctorhub.view_methods"
+
+
+def _view_methods(registry) -> list[tuple]:
+    """``(route name, context, view name, methods)`` of every view, read once from the
+    introspector; ``methods`` is None for a view that takes any method."""
+    known = registry.get(VIEW_METHODS)
+    if known is None:
+        known = []
+        for entry in registry.introspector.get_category("views") or ():
+            view = entry["introspectable"]
+            methods = view["request_methods"]
+            if isinstance(methods, str):
+                methods = (methods,)
+            if methods is not None:
+                methods = frozenset(methods) | ({"HEAD"} if "GET" in methods else set())
+            known.append((view["route_name"], view["context"], view["name"], methods))
+        registry[VIEW_METHODS] = known
+    return known
+
+
+def _is_for(context_type, context) -> bool:
+    if context_type is None:
+        return True
+    if isinstance(context_type, type):
+        return isinstance(context, context_type)
+    return context_type.providedBy(context)  # a zope interface
+
+
+def allowed_methods(request) -> frozenset:
+    """The methods some view answers at this URL (its route, or its traversal context and view
+    name); empty when one takes any method, or none is there."""
+    route = request.matched_route.name if request.matched_route is not None else None
+    allowed: set[str] = set()
+    for route_name, context_type, name, methods in _view_methods(request.registry):
+        if route_name == route and name == request.view_name and _is_for(context_type, request.context):
+            if methods is None:
+                return frozenset()
+            allowed |= methods
+    return frozenset(allowed)
+
+
+def _method_not_allowed(request, allowed: frozenset):
+    listed = sorted(allowed)
+    response = render_error(ProctorhubError(
+        f"{request.method} is not answered here; use {', '.join(listed)}", code="method_not_allowed", status=405,
+        details={"method": request.method, "allowed": listed}), request)
+    response.headers["Allow"] = ", ".join(listed)
+    return response
+
+
 @notfound_view_config()
 def not_found(exc, request):
     if _hides_existence(request) and request.identity is None:
         # A stranger gets the same answer for a missing item as for one they may not see.
         return _unauthenticated(request)
+    if isinstance(exc, PredicateMismatch):
+        # Something is here, but no view of it takes this method (or this Accept): 405 for a
+        # method, unless the caller may not see the item at all (then it is not here for them).
+        context = request.context
+        view_permission = getattr(context, "view_permission", None)
+        hidden = (_hides_existence(request) and view_permission
+                  and not request.has_permission(view_permission, context))
+        allowed = allowed_methods(request)
+        if allowed and request.method not in allowed and not hidden:
+            return _method_not_allowed(request, allowed)
     return _nothing_here(request)
 
 
