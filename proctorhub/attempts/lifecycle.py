@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import Conflict
 from ..events import attention_event
 from ..models import COMPLETED_STATUSES, Attempt, AttemptStatus, Event, EventKind, utcnow
+from ..models.dialect import Guard, dialect_of
 
 S = AttemptStatus
 
@@ -61,20 +64,48 @@ def status_event(attempt_id: int, attempt_code: str, old: str, new: AttemptStatu
     }
 
 
+@dataclass(frozen=True)
+class PlannedMove:
+    """What one status move writes: the attempt's changed columns and the outbox rows recording it."""
+
+    columns: dict
+    events: tuple[dict, ...]
+
+
+def plan_move(*, attempt_id: int, attempt_code: str, old: str, started_at, new: AttemptStatus | str, reason: str,
+              now=None, also: dict | None = None) -> PlannedMove | None:
+    """The move of an attempt (known by these column values) to ``new``, with ``also`` set with
+    it; None when the status stays. Raises ``Conflict`` (409 ``invalid_status_change``) for a
+    move the lifecycle forbids."""
+    new = AttemptStatus(new)
+    if old == new.value:
+        return None
+    check_move(old, new)
+    events = [status_event(attempt_id, attempt_code, old, new, reason)]
+    attention = attention_event(attempt_id, attempt_code, new.value, reason)
+    if attention is not None:
+        events.append(attention)
+    return PlannedMove({**changed_columns(started_at, new, now or utcnow()), **(also or {})}, tuple(events))
+
+
 def move(dbsession, attempt: Attempt, new: AttemptStatus | str, *, reason: str, now=None) -> bool:
-    """Move ``attempt`` to ``new``; return whether its status changed.
+    """Move ``attempt`` (an ORM object) to ``new``; return whether its status changed.
 
     Raises ``Conflict`` (409 ``invalid_status_change``) for a move the lifecycle forbids.
     """
-    new = AttemptStatus(new)
-    old = attempt.status
-    if old == new.value:
+    planned = plan_move(attempt_id=attempt.id, attempt_code=attempt.attempt_code, old=attempt.status,
+                        started_at=attempt.started_at, new=new, reason=reason, now=now)
+    if planned is None:
         return False
-    check_move(old, new)
-    for column, value in changed_columns(attempt.started_at, new, now or utcnow()).items():
+    for column, value in planned.columns.items():
         setattr(attempt, column, value)
-    dbsession.add(Event(**status_event(attempt.id, attempt.attempt_code, old, new, reason)))
-    attention = attention_event(attempt.id, attempt.attempt_code, new.value, reason)
-    if attention is not None:
-        dbsession.add(Event(**attention))
+    for event in planned.events:
+        dbsession.add(Event(**event))
     return True
+
+
+def write_move(dbsession, attempt_id: int, planned: PlannedMove, *, guard: Guard | None = None) -> bool:
+    """``move`` for an attempt read as plain values (no ORM object): Core statements, one round
+    trip on PostgreSQL. With ``guard``, only if the guard's UPDATE changed a row; whether the
+    move was written."""
+    return dialect_of(dbsession).move_attempt(dbsession, attempt_id, planned.columns, planned.events, guard=guard)

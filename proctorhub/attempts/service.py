@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import zope.sqlalchemy
-from sqlalchemy import bindparam, exists, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..errors import Conflict, InvalidPayload, NotFound
 from ..models import (
@@ -23,6 +21,7 @@ from ..models import (
     utcnow,
 )
 from ..models.attempt import new_attempt_code
+from ..models.dialect import dialect_of, mark_written
 from ..models.retry import flush_or_retry
 from . import lifecycle
 
@@ -217,25 +216,14 @@ attempt_t = Attempt.__table__
 event_t = Event.__table__
 
 # Built once: executed with parameters, each reuses one compiled form.
-_ATTEMPT_RETURNING = [attempt_t.c[name] for name in (
+_ATTEMPT_RETURNING = (
     "id", "attempt_code", "status", "attempt_number", "exam_id", "user_id", "user_name", "user_email",
     "external_id", "end_assessment_return", "verified_user", "started_at", "created_at", "modified_at",
-    "archived_at", "submitted_at", "completed_at", "extra_time_seconds", "paused_seconds", "paused_at")]
+    "archived_at", "submitted_at", "completed_at", "extra_time_seconds", "paused_seconds", "paused_at")
 
 
-def _insert_attempt_if_new(dialect_insert):
-    # The conflict target is the partial unique index uq_attempt_live (one live attempt per
-    # learner, exam and attempt number).
-    return dialect_insert(attempt_t).on_conflict_do_nothing(
-        index_elements=[attempt_t.c.exam_id, attempt_t.c.user_id, attempt_t.c.attempt_number],
-        index_where=attempt_t.c.archived_at.is_(None),
-    ).returning(*_ATTEMPT_RETURNING)
-
-
-INSERT_ATTEMPT_IF_NEW = {"postgresql": _insert_attempt_if_new(postgresql.insert),
-                         "sqlite": _insert_attempt_if_new(sqlite.insert)}
-UPDATE_ATTEMPT = update(attempt_t).where(attempt_t.c.id == bindparam("attempt_id"))
-INSERT_EVENT = insert(event_t)
+# The conflict target of a new attempt: one live attempt per learner, exam and attempt number.
+LIVE_ATTEMPT = next(index for index in attempt_t.indexes if index.name == "uq_attempt_live")
 
 
 def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest, *, then_insert: tuple | None = None):
@@ -243,94 +231,45 @@ def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest, *, then
 
     ``then_insert=(table, column, values)``: if the attempt was inserted, also insert ``values``
     into ``table`` with ``column`` naming the new attempt (on PostgreSQL in the same statement)."""
-    connection = dbsession.connection()
+    dialect = dialect_of(dbsession)
     user = data.user
     values = {"exam_id": exam_id, "user_id": user["id"], "user_name": user.get("name"),
               "user_email": user.get("email"), "user_given_name": user.get("given_name"),
               "user_family_name": user.get("family_name"), "attempt_number": data.attempt_number,
               "external_id": data.external_id}
-    if then_insert is not None and connection.dialect.name == "postgresql":
+    if then_insert is not None and dialect.chains_writes:
         table, column, dependent = then_insert
         now = utcnow()
         # Nested in a CTE, the INSERT gets no column defaults from SQLAlchemy: all are given here.
         values.update(attempt_code=new_attempt_code(), status=AttemptStatus.created.value,
                       end_assessment_return=False, created_at=now, modified_at=now)
-        statement = _insert_attempt_then(tuple(values), table, column, tuple(dependent))
-        row = connection.execute(statement, {**{f"attempt_{name}": value for name, value in values.items()},
-                                             **{f"row_{name}": value for name, value in dependent.items()}})
+        statement = _insert_attempt_then(dialect, tuple(values), table, column, tuple(dependent))
+        row = dbsession.connection().execute(statement, {
+            **{f"attempt_{name}": value for name, value in values.items()},
+            **{f"row_{name}": value for name, value in dependent.items()}})
         row = row.mappings().one_or_none()
-    else:
-        row = connection.execute(INSERT_ATTEMPT_IF_NEW[connection.dialect.name], values).mappings().one_or_none()
-        if row is not None and then_insert is not None:
-            table, column, dependent = then_insert
-            connection.execute(insert(table), {column: row["id"], **dependent})
-    if row is not None:
-        zope.sqlalchemy.mark_changed(dbsession)
+        if row is not None:
+            mark_written(dbsession)
+        return row
+    row = dialect.insert_if_new(dbsession, attempt_t, values, unique=LIVE_ATTEMPT, returning=_ATTEMPT_RETURNING)
+    if row is not None and then_insert is not None:
+        table, column, dependent = then_insert
+        dbsession.connection().execute(insert(table), {column: row["id"], **dependent})
     return row
 
 
 @functools.cache
-def _insert_attempt_then(columns: tuple[str, ...], table, column: str, dependent: tuple[str, ...]):
-    """PostgreSQL, built once per shape: ``WITH new_attempt AS (INSERT ... ON CONFLICT DO NOTHING
-    RETURNING ...), dependent AS (INSERT INTO table ... SELECT ... FROM new_attempt) SELECT * FROM
-    new_attempt``. Parameter names are unlike column names: an INSERT's execution takes
-    column-named ones as values."""
+def _insert_attempt_then(dialect, columns: tuple[str, ...], table, column: str, dependent: tuple[str, ...]):
+    """For a dialect that chains writes, built once per shape: ``WITH new_attempt AS (INSERT ...
+    ON CONFLICT DO NOTHING RETURNING ...), dependent AS (INSERT INTO table ... SELECT ... FROM
+    new_attempt) SELECT * FROM new_attempt``. Parameter names are unlike column names: an
+    INSERT's execution takes column-named ones as values."""
     new_attempt = (
-        postgresql.insert(attempt_t)
+        dialect.insert_if_new_statement(attempt_t, unique=LIVE_ATTEMPT, returning=_ATTEMPT_RETURNING)
         .values({name: bindparam(f"attempt_{name}", type_=attempt_t.c[name].type) for name in columns})
-        .on_conflict_do_nothing(index_elements=[attempt_t.c.exam_id, attempt_t.c.user_id,
-                                                attempt_t.c.attempt_number],
-                                index_where=attempt_t.c.archived_at.is_(None))
-        .returning(*_ATTEMPT_RETURNING).cte("new_attempt")
+        .cte("new_attempt")
     )
     values = [new_attempt.c.id, *(bindparam(f"row_{name}", type_=table.c[name].type) for name in dependent)]
     then = (insert(table).from_select([column, *dependent], select(*values).select_from(new_attempt))
             .returning(table.c.id).cte("dependent"))
-    return select(*(new_attempt.c[c.name] for c in _ATTEMPT_RETURNING)).add_cte(then)
-
-
-def planned_move(*, attempt_id: int, attempt_code: str, old: str, started_at, new: AttemptStatus, reason: str,
-                 also: dict | None = None) -> tuple[dict, dict] | None:
-    """What ``lifecycle.move`` would write for an attempt known by its column values: the
-    attempt's changed columns and the event row; None when the status stays (409
-    ``invalid_status_change`` when the lifecycle forbids the move)."""
-    if old == new.value:
-        return None
-    lifecycle.check_move(old, new)
-    columns = {**lifecycle.changed_columns(started_at, new, utcnow()), **(also or {})}
-    return columns, lifecycle.status_event(attempt_id, attempt_code, old, new, reason)
-
-
-def write_move(connection, attempt_id: int, columns: dict, event: dict) -> None:
-    """A planned move as two statements (SQLite, where a round trip costs little)."""
-    connection.execute(UPDATE_ATTEMPT, {"attempt_id": attempt_id, **columns})
-    connection.execute(INSERT_EVENT, event)
-
-
-def move_parameters(attempt_id: int, columns: dict, event: dict) -> dict:
-    """The parameters of ``move_statement`` for a planned move."""
-    return {"move_attempt_id": attempt_id, **{f"set_{name}": value for name, value in columns.items()},
-            **{f"event_{name}": value for name, value in event.items()}, "event_created_at": utcnow()}
-
-
-EVENT_COLUMNS = ("kind", "attempt_id", "attempt_code", "payload", "created_at")
-
-
-@functools.cache
-def move_statement(columns: tuple[str, ...], guard=None):
-    """PostgreSQL, built once per shape: ``WITH moved AS (UPDATE attempt ... RETURNING id)
-    INSERT INTO event ... SELECT ... FROM moved``. With ``guard`` (a CTE, e.g. a single-use row
-    being spent) the move happens only if the guard returned a row, and the statement answers
-    how many it returned. Parameter names are unlike column names: an INSERT's execution takes
-    column-named ones as values."""
-    moved = update(attempt_t).where(attempt_t.c.id == bindparam("move_attempt_id"))
-    if guard is not None:
-        moved = moved.where(exists(select(guard.c.id)))
-    moved = (moved.values({name: bindparam(f"set_{name}", type_=attempt_t.c[name].type) for name in columns})
-             .returning(attempt_t.c.id).cte("moved"))
-    values = [moved.c.id if name == "attempt_id" else bindparam(f"event_{name}", type_=event_t.c[name].type)
-              for name in EVENT_COLUMNS]
-    logged = insert(event_t).from_select(list(EVENT_COLUMNS), select(*values).select_from(moved))
-    if guard is None:
-        return logged
-    return select(func.count()).select_from(guard).add_cte(moved, logged.returning(event_t.c.id).cte("logged"))
+    return select(*(new_attempt.c[name] for name in _ATTEMPT_RETURNING)).add_cte(then)

@@ -19,10 +19,10 @@ import secrets
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-import zope.sqlalchemy
 from sqlalchemy import bindparam, func, insert, select, true, update
 
 from ..models import MessageType, digest, utcnow
+from ..models.dialect import dialect_of, mark_written
 from .errors import AuthorizationError
 from .keys import ACTIVE_KID_COLUMN
 from .single_use import spend_row
@@ -129,14 +129,14 @@ def _facts(dbsession, cookie_hash: str | None, session_ttl_seconds: int, client_
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
     parameters = {"client_id": client_id, "cookie_hash": cookie_hash,
                   "hint_hash": digest(hint) if hint else None}
-    connection = dbsession.connection()
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql:
+    # Where the dialect chains writes, the query also spends the hint and issues the session_data.
+    chained = dialect_of(dbsession).chains_writes
+    if chained:
         parameters["spend_now"] = utcnow()
         parameters.update({f"issue_{name}": value
                            for name, value in _session_data_own_values(session_ttl_seconds, session_data).items()})
-    row = connection.execute(AUTHORIZE_AND_SPEND if postgresql else AUTHORIZE_QUERY,
-                             parameters).mappings().one_or_none()
+    row = dbsession.connection().execute(AUTHORIZE_AND_SPEND if chained else AUTHORIZE_QUERY,
+                                         parameters).mappings().one_or_none()
     if row is None:
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
     configuration = _part(row, "config", CONFIGURATION_COLUMNS)
@@ -149,10 +149,10 @@ def _facts(dbsession, cookie_hash: str | None, session_ttl_seconds: int, client_
         launch.attempt = SimpleNamespace(**{name: row[f"attempt_{name}"] for name in ATTEMPT_COLUMNS})
         launch.attempt.exam = SimpleNamespace(**{name: row[f"exam_{name}"] for name in EXAM_COLUMNS})
     spent = None
-    if postgresql:
+    if chained:
         spent = bool(row["spent"])
         if spent:
-            zope.sqlalchemy.mark_changed(dbsession)
+            mark_written(dbsession)
     return configuration, session, launch, row["active_kid"], spent
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-import zope.sqlalchemy
 from sqlalchemy import bindparam, update
 from webob.cookies import make_cookie
 
 from ..models import digest, utcnow
+from ..models.dialect import mark_written
 from .tables import session_t
 
 COOKIE_NAME = "proctorhub_lti"
@@ -39,7 +39,7 @@ def bind_browser_session(request, response, user_id: str, current) -> tuple[int 
     expires_at = now + lifetime
     if current is not None and current.expires_at > now and current.user_id == user_id:
         request.dbsession.connection().execute(EXTEND_SESSION, {"session_id": current.id, "expires_at": expires_at})
-        zope.sqlalchemy.mark_changed(request.dbsession)
+        mark_written(request.dbsession)
         bound = current.id, None
         value = request.cookies[COOKIE_NAME]
     else:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import zope.sqlalchemy
 from sqlalchemy import and_, bindparam, exists, insert, select, update
 
 from ..attempts.service import AttemptRequest, find_or_create_attempt, get_configuration, insert_attempt_if_new
 from ..errors import Conflict, NotFound, PreconditionFailed
 from ..models import AttemptStatus, ConfigurationStatus, MessageType, digest, utcnow
+from ..models.dialect import mark_written
 from .errors import LtiError
 from .single_use import spend_then_move
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
@@ -130,7 +130,7 @@ def create_launch(dbsession, *, lms, backends, data: dict, target: AttemptReques
     attempt, created = _find_or_create_for_launch(dbsession, lms, backends, data, target)
     dbsession.connection().execute(INSERT_LAUNCH, {
         **launch, "attempt_id": attempt.id, "configuration_id": attempt.exam.configuration_id})
-    zope.sqlalchemy.mark_changed(dbsession)
+    mark_written(dbsession)
     return attempt, created
 
 

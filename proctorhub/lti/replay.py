@@ -10,12 +10,10 @@ import datetime as dt
 import functools
 import time
 
-import zope.sqlalchemy
 from sqlalchemy import bindparam, delete, select, union_all
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..models import ReplayEntry, utcnow
+from ..models.dialect import dialect_of, mark_written
 from .errors import LtiError
 from .tables import ledger_t
 
@@ -24,13 +22,9 @@ PURGE_INTERVAL_SECONDS = 60.0
 _last_purge = float("-inf")
 
 
-def _insert_if_new(dialect_insert):
-    return dialect_insert(ledger_t).on_conflict_do_nothing(
-        index_elements=[ledger_t.c.issuer, ledger_t.c.kind, ledger_t.c.value]).returning(ledger_t.c.id)
-
-
-# Built once: executed with parameters, it reuses one compiled form.
-INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql_insert), "sqlite": _insert_if_new(sqlite_insert)}
+# An entry is new unless the ledger has its issuer, kind and value.
+UNIQUE_ENTRY = next(constraint for constraint in ledger_t.constraints
+                    if constraint.name == "uq_lti_replay_ledger_issuer_kind_value")
 
 
 def _check(kind: str, value) -> None:
@@ -69,16 +63,15 @@ def remember_once(dbsession, *, issuer: str, kind: str, value, exp, leeway: int)
     """Record ``value``; an ``LtiError`` ``replayed_<kind>`` if it was recorded before."""
     _check(kind, value)
     purge_if_due(dbsession)
-    connection = dbsession.connection()
     # One statement decides, also between processes: the unique key lets one insert win.
-    inserted = connection.execute(INSERT_IF_NEW[connection.dialect.name],
-                                  _entry(issuer, kind, value, exp, leeway)).first()
+    inserted = dialect_of(dbsession).insert_if_new(dbsession, ledger_t, _entry(issuer, kind, value, exp, leeway),
+                                                   unique=UNIQUE_ENTRY)
     if inserted is None:
         raise LtiError(f"this {kind} was used before", code=f"replayed_{kind}")
-    zope.sqlalchemy.mark_changed(dbsession)
 
 
-# --- PostgreSQL: remembering in the statement that first reads the message's tool ----------------
+# --- Where the dialect chains writes (PostgreSQL): remembering in the statement that first reads
+# the message's tool ---------------------------------------------------------------------------
 #
 # The nonce and jti are inserted (ON CONFLICT DO NOTHING) by the start assessment's first query,
 # before the signature is verified; the refusals still come in their order, after verification,
@@ -101,7 +94,7 @@ def entries_to_remember(dbsession, unverified: dict, *, issuer: str, leeway: int
 
 
 @functools.cache
-def remembering_cte(count: int):
+def remembering_cte(dialect, count: int):
     """``remembered AS (INSERT INTO lti_replay_ledger SELECT ... [UNION ALL SELECT ...] ON CONFLICT
     DO NOTHING RETURNING kind)`` for ``count`` entries, their parameters named by
     ``remembering_parameters``. Rows come from SELECTs, not a multi-row VALUES: SQLAlchemy cannot
@@ -109,8 +102,8 @@ def remembering_cte(count: int):
     rows = [select(*(bindparam(f"remember_{i}_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS))
             for i in range(count)]
     source = rows[0] if count == 1 else union_all(*rows)
-    return (postgresql_insert(ledger_t).from_select(list(ENTRY_COLUMNS), source)
-            .on_conflict_do_nothing(index_elements=[ledger_t.c.issuer, ledger_t.c.kind, ledger_t.c.value])
+    return (dialect.insert(ledger_t).from_select(list(ENTRY_COLUMNS), source)
+            .on_conflict_do_nothing(**dialect.conflict_target(UNIQUE_ENTRY))
             .returning(ledger_t.c.kind).cte("remembered"))
 
 
@@ -131,4 +124,4 @@ def remembered_once(dbsession, *, issuer: str, kind: str, value, exp, leeway: in
         return
     if kind not in (remembered or ()):
         raise LtiError(f"this {kind} was used before", code=f"replayed_{kind}")
-    zope.sqlalchemy.mark_changed(dbsession)
+    mark_written(dbsession)

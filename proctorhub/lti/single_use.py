@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 
-import zope.sqlalchemy
 from sqlalchemy import bindparam, insert, select, update
 
-from ..attempts.service import move_parameters, move_statement, planned_move, write_move
+from ..attempts import lifecycle
 from ..models import utcnow
+from ..models.dialect import Guard, dialect_of, mark_written
 
 
 def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
@@ -23,49 +23,44 @@ def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
     result = dbsession.connection().execute(_spend_statement(table, column), {"row_id": row_id, **values})
     if result.rowcount != 1:
         return False
-    zope.sqlalchemy.mark_changed(dbsession)
+    mark_written(dbsession)
     return True
 
 
 def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | None,
                     new_row: tuple | None = None, **also) -> bool:
     """``spend_row``, then, only if this request spent the row, the attempt's move
-    (``planned_move(**move)``, none when ``move`` is None); whether this request spent it.
+    (``lifecycle.plan_move(**move)``, none when ``move`` is None); whether this request spent it.
     The lifecycle check runs first (409 ``invalid_status_change``).
 
     ``new_row=(new_table, values, spent_column)`` first inserts ``values`` into ``new_table`` and
-    sets the spent row's ``spent_column`` to the new row's id. On PostgreSQL all of it is one
-    statement (one round trip)."""
-    planned = planned_move(**move) if move else None
-    connection = dbsession.connection()
-    if planned is None or connection.dialect.name != "postgresql":
-        if new_row is not None:
-            new_table, values, spent_column = new_row
-            also[spent_column] = connection.execute(insert(new_table).returning(new_table.c.id), values).scalar_one()
-        if not spend_row(dbsession, table, row_id, column, **also):
-            return False
-        if planned is not None:
-            write_move(connection, move["attempt_id"], *planned)
-        return True
-    columns, event = planned
-    parameters = {**move_parameters(move["attempt_id"], columns, event), "spend_row_id": row_id,
-                  "spend_now": utcnow(), **{f"spend_{name}": value for name, value in also.items()}}
-    new_key = None
+    sets the spent row's ``spent_column`` to the new row's id. Where the dialect chains writes
+    all of it is one statement (one round trip)."""
+    planned = lifecycle.plan_move(**move) if move else None
+    chained = planned is not None and dialect_of(dbsession).chains_writes
+    new_key, new_parameters = None, {}
     if new_row is not None:
         new_table, values, spent_column = new_row
-        new_key = (new_table, tuple(values), spent_column)
-        parameters.update({f"new_{name}": value for name, value in values.items()})
-    statement = move_statement(tuple(columns), _spend_cte(table, column, tuple(also), new_key))
-    if not connection.execute(statement, parameters).scalar():
-        return False
-    zope.sqlalchemy.mark_changed(dbsession)
-    return True
+        if chained:
+            # Inserted by the statement that spends the row.
+            new_key = (new_table, tuple(values), spent_column)
+            new_parameters = {f"new_{name}": value for name, value in values.items()}
+        else:
+            also[spent_column] = dbsession.connection().execute(
+                insert(new_table).returning(new_table.c.id), values).scalar_one()
+    if planned is None:
+        return spend_row(dbsession, table, row_id, column, **also)
+    guard = Guard(_spend_guard(table, column, tuple(also), new_key), {
+        "spend_row_id": row_id, "spend_now": utcnow(), **{f"spend_{name}": value for name, value in also.items()},
+        **new_parameters})
+    return lifecycle.write_move(dbsession, move["attempt_id"], planned, guard=guard)
 
 
 @functools.cache
-def _spend_cte(table, column: str, others: tuple[str, ...], new_key: tuple | None):
-    """PostgreSQL: ``spent AS (UPDATE ... RETURNING id)``, after ``new_row AS (INSERT ...)``
-    with ``new_key``. Parameter names are unlike column names: an INSERT's execution takes
+def _spend_guard(table, column: str, others: tuple[str, ...], new_key: tuple | None):
+    """``UPDATE table SET column = now, others ... WHERE id = :spend_row_id AND column IS NULL``, and
+    with ``new_key`` (only where the dialect chains writes) the ``new_row AS (INSERT ...)`` whose
+    id it sets. Parameter names are unlike column names: an INSERT's execution takes
     column-named ones as values."""
     values = {column: bindparam("spend_now", type_=table.c[column].type),
               **{name: bindparam(f"spend_{name}", type_=table.c[name].type) for name in others}}
@@ -77,10 +72,7 @@ def _spend_cte(table, column: str, others: tuple[str, ...], new_key: tuple | Non
             .returning(new_table.c.id).cte("new_row")
         )
         values[spent_column] = select(new_row.c.id).scalar_subquery()
-    return (
-        update(table).where(table.c.id == bindparam("spend_row_id"), table.c[column].is_(None))
-        .values(values).returning(table.c.id).cte("spent")
-    )
+    return update(table).where(table.c.id == bindparam("spend_row_id"), table.c[column].is_(None)).values(values)
 
 
 @functools.cache

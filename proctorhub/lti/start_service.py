@@ -15,6 +15,7 @@ import hmac
 from sqlalchemy import and_, bindparam, func, select
 
 from ..models import Attempt, AttemptStatus, digest, utcnow
+from ..models.dialect import dialect_of
 from . import claims as c
 from .errors import LtiError
 from .replay import entries_to_remember, remembered_once, remembering_cte, remembering_parameters
@@ -51,10 +52,10 @@ START_QUERY = (
 
 
 @functools.cache
-def _start_query_remembering(count: int):
-    """PostgreSQL: ``START_QUERY`` that also inserts ``count`` replay ledger entries and answers
-    which kinds it inserted (``remembered``)."""
-    remembered = remembering_cte(count)
+def _start_query_remembering(dialect, count: int):
+    """Where the dialect chains writes: ``START_QUERY`` that also inserts ``count`` replay ledger
+    entries and answers which kinds it inserted (``remembered``)."""
+    remembered = remembering_cte(dialect, count)
     return START_QUERY.add_columns(
         select(func.array_agg(remembered.c.kind)).scalar_subquery().label("remembered"))
 
@@ -92,16 +93,16 @@ def start(dbsession, token: str, *, cookie_hash: str | None, app_settings) -> st
     header, unverified = unverified_header_and_claims(token)
     leeway = app_settings.lti_leeway_seconds
     parameters = {"client_id": unverified["iss"], "cookie_hash": cookie_hash, "now": utcnow()}
-    connection = dbsession.connection()
+    dialect = dialect_of(dbsession)
     entries = []
     query = START_QUERY
-    if connection.dialect.name == "postgresql":
+    if dialect.chains_writes:
         # One round trip fewer: the first query also records the nonce and jti (see replay.py).
         entries = entries_to_remember(dbsession, unverified, issuer=unverified["iss"], leeway=leeway)
         if entries:
-            query = _start_query_remembering(len(entries))
+            query = _start_query_remembering(dialect, len(entries))
             parameters.update(remembering_parameters(entries))
-    rows = connection.execute(query, parameters).all()
+    rows = dbsession.connection().execute(query, parameters).all()
     if not rows:
         raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
     configuration = rows[0]

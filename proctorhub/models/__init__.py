@@ -12,6 +12,7 @@ from .attempt import COMPLETED_STATUSES, Attempt, AttemptStatus  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .configuration import ConfigurationStatus, ToolConfiguration  # noqa: F401
 from .control import AttemptControl  # noqa: F401
+from .dialect import choose as choose_dialect
 from .event import Event, EventKind  # noqa: F401
 from .exam import Exam  # noqa: F401
 from .faults import mark_committing
@@ -29,7 +30,6 @@ from .meta import Base, digest, metadata, utcnow  # noqa: F401
 from .registration import Registration  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .signin import SigninThrottle  # noqa: F401
-from .sqlite_writers import queue_sqlite_writers
 from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
 from .timeouts import engine_options
 from .timeouts import install as install_timeouts
@@ -38,26 +38,15 @@ from .webhook import Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint, Wor
 configure_mappers()
 
 
-def _tune_sqlite(dbapi_connection, _record):
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers run beside the one writer; the busy timeout makes concurrent
-    # writers (several waitress threads or processes) queue instead of failing.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def get_engine(settings, prefix="sqlalchemy."):
-    """The engine for ``sqlalchemy.url``, with the database time limits of ``proctorhub.db.*``."""
+    """The engine for ``sqlalchemy.url``, with the database time limits of ``proctorhub.db.*`` and
+    its ``dialect.Dialect`` chosen."""
     database = parse_database_settings(settings)
     url = sqlalchemy.engine.make_url(settings[prefix + "url"])
     engine = engine_from_config(settings, prefix, **engine_options(url, database))
     install_timeouts(engine, database)
-    if engine.dialect.name == "sqlite":
-        sqlalchemy.event.listen(engine, "connect", _tune_sqlite)
-        queue_sqlite_writers(engine)
+    # Once per engine: request code asks dialect_of() for it and never tests a dialect's name.
+    choose_dialect(engine)
     return engine
 
 

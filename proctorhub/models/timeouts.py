@@ -11,7 +11,7 @@ Three layers, each for a different fault:
   its socket shut down; psycopg then raises a disconnect error, SQLAlchemy discards the
   connection, and the request is answered 503 ``database_unavailable``.
 
-SQLite has no network to stall; it keeps its busy timeout (``models._tune_sqlite``).
+SQLite has no network to stall; it keeps its busy timeout (``models.dialect._tune_sqlite``).
 """
 
 from __future__ import annotations

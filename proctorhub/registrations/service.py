@@ -14,13 +14,13 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-import zope.sqlalchemy
 from sqlalchemy import select, update
 
 from ..errors import Conflict, ProctorhubError, Unauthenticated
 from ..lti.urls import platform_urls, with_query
 from ..models import AuditEntry, ConfigurationStatus, Registration, ToolConfiguration, digest, utcnow
 from ..models.configuration import ACS_ACTIONS
+from ..models.dialect import mark_written
 from ..models.retry import flush_or_retry
 from .metadata import TOOL_CONFIGURATION, ToolMetadata
 
@@ -96,7 +96,7 @@ def _spend(dbsession, registration: Registration) -> None:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    zope.sqlalchemy.mark_changed(dbsession)
+    mark_written(dbsession)
     if spent != 1:
         raise RegistrationTokenRefused("the registration token was used already", code="registration_token_used")
     registration.used_at = now

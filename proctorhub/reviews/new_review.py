@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import insert
-from sqlalchemy.dialects import sqlite
 
 from ..models import Attempt, Event, EventKind, Review, ReviewComment
+from ..models.dialect import dialect_of
 from ..models.meta import UTCDateTime
 
 review_t = Review.__table__
@@ -39,7 +39,7 @@ class NewReview:
 
 def write_new_review(connection, new: NewReview) -> int | None:
     """The new review's id, or ``None`` if the attempt already has a review (nothing written)."""
-    if connection.dialect.name == "postgresql":
+    if dialect_of(connection).chains_writes:
         return _in_one_statement(connection, new)
     return _statement_by_statement(connection, new)
 
@@ -52,9 +52,6 @@ def _with_review_id(event: dict, review_id: int) -> dict:
 
 # -- SQLite (and any other database): prepared statements, one after another -------------------
 
-INSERT_REVIEW_IF_NEW = (
-    sqlite.insert(review_t).on_conflict_do_nothing(index_elements=[review_t.c.attempt_code]).returning(review_t.c.id)
-)
 INSERT_COMMENTS = insert(comment_t)
 INSERT_EVENTS = insert(event_t)
 MOVE_ATTEMPT = (
@@ -70,7 +67,8 @@ MOVE_ATTEMPT = (
 
 
 def _statement_by_statement(connection, new: NewReview) -> int | None:
-    review_id = connection.execute(INSERT_REVIEW_IF_NEW, new.review).scalar_one_or_none()
+    insert_review_if_new = dialect_of(connection).insert_if_new_statement(review_t, unique=review_t.c.attempt_code)
+    review_id = connection.execute(insert_review_if_new, new.review).scalar_one_or_none()
     if review_id is None:
         return None
     if new.comments:

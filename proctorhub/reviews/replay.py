@@ -16,13 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-import zope.sqlalchemy
 from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..lti.replay import purge_if_due
+from ..lti.replay import UNIQUE_ENTRY, purge_if_due
 from ..models import ReplayEntry, utcnow
+from ..models.dialect import dialect_of
 
 ledger_t = ReplayEntry.__table__
 
@@ -30,17 +29,9 @@ KIND = "review"
 ENTRY_COLUMNS = ("issuer", "kind", "value", "expires_at", "created_at")
 
 
-def _insert_if_new(dialect_insert):
-    return dialect_insert(ledger_t).on_conflict_do_nothing(
-        index_elements=[ledger_t.c.issuer, ledger_t.c.kind, ledger_t.c.value]).returning(ledger_t.c.id)
-
-
-# Built once: executed with parameters, it reuses one compiled form.
-INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql_insert), "sqlite": _insert_if_new(sqlite_insert)}
-
-# The same insert as a CTE, its values bound as ``remember_<column>``, for a query that reads
-# something else (the attempt) in the same round trip; ``SELECT id FROM remembering`` has a row
-# when the message is new.
+# Where the dialect chains writes (PostgreSQL): the ledger's insert as a CTE, its values bound as
+# ``remember_<column>``, for a query that reads something else (the attempt) in the same round
+# trip; ``SELECT id FROM remembering`` has a row when the message is new.
 REMEMBERING_CTE = (
     postgresql_insert(ledger_t)
     .values({name: bindparam(f"remember_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS})
@@ -69,12 +60,4 @@ def remembering_parameters(entry: dict) -> dict:
 
 def remember_signed_message(dbsession, entry: dict) -> bool:
     """Record the ledger ``entry``; False if it was recorded before (a replay)."""
-    connection = dbsession.connection()
-    inserted = connection.execute(INSERT_IF_NEW[connection.dialect.name], entry).first()
-    mark_remembered(dbsession)
-    return inserted is not None
-
-
-def mark_remembered(dbsession) -> None:
-    # A Core statement wrote: zope.sqlalchemy must commit the transaction, not just close it.
-    zope.sqlalchemy.mark_changed(dbsession)
+    return dialect_of(dbsession).insert_if_new(dbsession, ledger_t, entry, unique=UNIQUE_ENTRY) is not None

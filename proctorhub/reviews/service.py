@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-import zope.sqlalchemy
 from sqlalchemy import func, select
 
 from ..attempts import lifecycle
@@ -34,6 +33,7 @@ from ..models import (
     StaffUser,
     utcnow,
 )
+from ..models.dialect import mark_written
 from ..models.retry import flush_or_retry
 from .decision import decide_attempt_status
 from .new_review import NewReview, write_new_review
@@ -212,7 +212,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     warn_ignored_reviewer(dbsession, review_id=review_id, backend_name=backend.name, reviewer=named)
     attempt = target.changed(**move) if move else target
     # Core statements are invisible to zope.sqlalchemy: say that this transaction wrote.
-    zope.sqlalchemy.mark_changed(dbsession)
+    mark_written(dbsession)
     review = SimpleNamespace(
         id=review_id, reviewer=reviewer, comments=[SimpleNamespace(**c) for c in comments], **review_values
     )

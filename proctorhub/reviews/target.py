@@ -13,7 +13,8 @@ from sqlalchemy import bindparam, exists, select
 
 from ..attempts.service import unknown_attempt
 from ..models import Attempt, Exam, Lms
-from .replay import REMEMBERING_CTE, mark_remembered, remember_signed_message, remembering_parameters
+from ..models.dialect import dialect_of, mark_written
+from .replay import REMEMBERING_CTE, remember_signed_message, remembering_parameters
 
 attempt_t = Attempt.__table__
 exam_t = Exam.__table__
@@ -99,10 +100,10 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
     fresh = True
     if remember is None:
         row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
-    elif connection.dialect.name == "postgresql":
+    elif dialect_of(connection).chains_writes:
         row = connection.execute(TARGET_REMEMBERING_QUERY,
                                  {"code": attempt_code, **remembering_parameters(remember)}).mappings().one_or_none()
-        mark_remembered(dbsession)
+        mark_written(dbsession)
         fresh = row is not None and row["remembered"]
     else:
         fresh = remember_signed_message(dbsession, remember)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ..attempts.serialize import attempt_json, iso, review_json
 from ..models import Attempt, Event, EventKind, Lms, Review
+from ..models.dialect import dialect_of
 from ..models.webhook import Delivery, DeliveryStatus, WebhookEndpoint, new_webhook_id
 
 # Any number: the key of the advisory lock that makes handing out a one-worker-at-a-time step.
@@ -30,9 +31,7 @@ delivery_t = Delivery.__table__
 
 
 def _hand_out_lock(session) -> bool:
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite: one writer at a time anyway
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": HAND_OUT_LOCK}).scalar())
+    return dialect_of(session).try_lock(session, HAND_OUT_LOCK)
 
 
 def event_data(event: Event, attempt: Attempt, review: Review | None, lms_slug: str) -> dict:

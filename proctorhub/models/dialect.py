@@ -1,0 +1,245 @@
+"""The seam between proctorhub and its databases: every PostgreSQL/SQLite difference, chosen once.
+
+``get_engine`` picks the engine's ``Dialect`` as it builds the engine; code that runs per request
+asks ``dialect_of(dbsession)`` (or of a connection) for it and calls its methods, and never reads
+a dialect's name. Where a feature writes in one round trip on PostgreSQL (data-modifying CTEs)
+and statement by statement elsewhere, both of its forms stay beside the feature, which picks one
+by the capability ``chains_writes``.
+
+Core statements are invisible to zope.sqlalchemy, which would end a transaction it saw no write
+in with a rollback: ``mark_written`` is the one place that says a transaction wrote outside the
+ORM. Statements are built once per shape and kept, so each execution reuses one compiled form.
+"""
+
+from __future__ import annotations
+
+import abc
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sqlalchemy
+import zope.sqlalchemy
+from sqlalchemy import Column, Index, UniqueConstraint, bindparam, exists, func, insert, select, text, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .attempt import Attempt
+from .event import Event
+from .meta import utcnow
+from .sqlite_writers import queue_sqlite_writers
+
+attempt_t = Attempt.__table__
+event_t = Event.__table__
+EVENT_COLUMNS = ("kind", "attempt_id", "attempt_code", "payload", "created_at")
+
+_chosen: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def mark_written(dbsession) -> None:
+    """Say that ``dbsession``'s transaction wrote through Core statements the ORM did not see,
+    so that the request's transaction commits them."""
+    zope.sqlalchemy.mark_changed(dbsession)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The condition a write waits for: an UPDATE whose WHERE holds it (built once, so its
+    compiled form is reused) and its parameters. The write happens only if the UPDATE changed a
+    row. Parameter names must differ from column names (an INSERT's execution takes column-named
+    ones as values) and from the ``move_``, ``set_`` and ``event_`` ones of ``move_attempt``."""
+
+    statement: object
+    parameters: dict
+
+
+class Dialect(abc.ABC):
+    """What differs between the databases proctorhub runs on. One instance per engine."""
+
+    name: ClassVar[str]
+    #: Whether one statement may chain several writes (``WITH a AS (INSERT ... RETURNING ...)
+    #: UPDATE ...``), so that a feature's whole write costs one round trip.
+    chains_writes: ClassVar[bool]
+
+    def __init__(self):
+        self._statements: dict = {}
+
+    @abc.abstractmethod
+    def set_up(self, engine) -> None:
+        """Tune a new engine for this database (``choose`` calls it once)."""
+
+    @abc.abstractmethod
+    def insert(self, table):
+        """This database's INSERT into ``table``: one that offers ``on_conflict_do_nothing``."""
+
+    @abc.abstractmethod
+    def try_lock(self, session, key: int) -> bool:
+        """Take the lock ``key`` until the end of ``session``'s transaction, unless another
+        transaction holds it; whether this one has it now. Never waits."""
+
+    def _kept(self, key, build):
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+        return statement
+
+    def conflict_target(self, unique) -> dict:
+        """``on_conflict_do_nothing``'s arguments for ``unique``: an ``Index`` (partial or not), a
+        ``UniqueConstraint`` or a unique ``Column``."""
+        if isinstance(unique, Index):
+            return {"index_elements": list(unique.expressions),
+                    "index_where": unique.dialect_options[self.name]["where"]}
+        if isinstance(unique, UniqueConstraint):
+            return {"index_elements": list(unique.columns)}
+        if isinstance(unique, Column):
+            return {"index_elements": [unique]}
+        raise TypeError(f"not a unique index, constraint or column: {unique!r}")
+
+    def insert_if_new_statement(self, table, *, unique, returning: Sequence[str] = ("id",)):
+        """``INSERT INTO table ... ON CONFLICT (unique) DO NOTHING RETURNING returning``, built once
+        per shape: no row comes back when a row with the same ``unique`` values exists."""
+        returning = tuple(returning)
+        return self._kept(("insert_if_new", table, unique, returning), lambda: (
+            self.insert(table).on_conflict_do_nothing(**self.conflict_target(unique))
+            .returning(*(table.c[name] for name in returning))))
+
+    def insert_if_new(self, dbsession, table, values: dict, *, unique, returning: Sequence[str] = ("id",)):
+        """Insert ``values`` into ``table`` unless a row with the same ``unique`` values exists,
+        in one statement that also decides between concurrent requests: the new row's
+        ``returning`` columns (a mapping), or None when the row existed and nothing was written."""
+        statement = self.insert_if_new_statement(table, unique=unique, returning=returning)
+        row = dbsession.connection().execute(statement, values).mappings().one_or_none()
+        if row is not None:
+            mark_written(dbsession)
+        return row
+
+    def move_attempt(self, dbsession, attempt_id: int, columns: dict, events: Sequence[dict], *,
+                     guard: Guard | None = None) -> bool:
+        """Write an attempt's status move through Core (``attempts.lifecycle.write_move`` plans it):
+        set ``columns`` on attempt ``attempt_id`` and insert the outbox ``events``. With ``guard``,
+        all of it only if the guard's UPDATE changed a row. Whether the move was written."""
+        created_at = utcnow()
+        events = [{**event, "attempt_id": attempt_id, "created_at": created_at} for event in events]
+        if not self._move_attempt(dbsession.connection(), attempt_id, columns, events, guard):
+            return False
+        mark_written(dbsession)
+        return True
+
+    @abc.abstractmethod
+    def _move_attempt(self, connection, attempt_id: int, columns: dict, events: list[dict],
+                      guard: Guard | None) -> bool:
+        ...
+
+
+class PostgreSQL(Dialect):
+    name = "postgresql"
+    chains_writes = True
+
+    def set_up(self, engine) -> None:
+        pass  # nothing to tune here: models.timeouts sets its time limits
+
+    def insert(self, table):
+        return postgresql.insert(table)
+
+    def try_lock(self, session, key: int) -> bool:
+        return bool(session.execute(TRY_ADVISORY_LOCK, {"key": key}).scalar())
+
+    def _move_attempt(self, connection, attempt_id, columns, events, guard) -> bool:
+        # One round trip: WITH [guard AS (UPDATE ... RETURNING id),] moved AS (UPDATE attempt ...
+        # RETURNING id) INSERT INTO event ... SELECT ... FROM moved.
+        statement = self._kept(("move_attempt", tuple(columns), len(events), guard and guard.statement),
+                               lambda: self._move_statement(tuple(columns), len(events),
+                                                            guard and guard.statement))
+        parameters = {"move_attempt_id": attempt_id, **{f"set_{name}": value for name, value in columns.items()},
+                      **{f"event_{i}_{name}": event[name] for i, event in enumerate(events)
+                         for name in EVENT_COLUMNS if name != "attempt_id"}}
+        if guard is None:
+            connection.execute(statement, parameters)
+            return True
+        return bool(connection.execute(statement, {**guard.parameters, **parameters}).scalar())
+
+    @staticmethod
+    def _move_statement(columns: tuple[str, ...], event_count: int, guard_statement):
+        moved = update(attempt_t).where(attempt_t.c.id == bindparam("move_attempt_id"))
+        guard = None
+        if guard_statement is not None:
+            guard = guard_statement.returning(guard_statement.table.c.id).cte("guard")
+            moved = moved.where(exists(select(guard.c.id)))
+        moved = (moved.values({name: bindparam(f"set_{name}", type_=attempt_t.c[name].type) for name in columns})
+                 .returning(attempt_t.c.id).cte("moved"))
+        rows = [select(*(moved.c.id if name == "attempt_id" else
+                         bindparam(f"event_{i}_{name}", type_=event_t.c[name].type) for name in EVENT_COLUMNS))
+                .select_from(moved) for i in range(event_count)]
+        logged = insert(event_t).from_select(list(EVENT_COLUMNS), rows[0] if event_count == 1 else union_all(*rows))
+        if guard is None:
+            return logged
+        return select(func.count()).select_from(guard).add_cte(moved, logged.returning(event_t.c.id).cte("logged"))
+
+
+TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+    # SQLite has no data-modifying CTEs; in the same process a statement costs little.
+    chains_writes = False
+
+    def set_up(self, engine) -> None:
+        sqlalchemy.event.listen(engine, "connect", _tune_sqlite)
+        queue_sqlite_writers(engine)
+
+    def insert(self, table):
+        return sqlite.insert(table)
+
+    def try_lock(self, session, key: int) -> bool:
+        return True  # one writer at a time anyway
+
+    def _move_attempt(self, connection, attempt_id, columns, events, guard) -> bool:
+        if guard is not None and connection.execute(guard.statement, guard.parameters).rowcount != 1:
+            return False
+        connection.execute(UPDATE_ATTEMPT, {"move_attempt_id": attempt_id, **columns})
+        connection.execute(INSERT_EVENT, events[0] if len(events) == 1 else events)
+        return True
+
+
+# Built once. The attempt's SET clause comes from the execution's parameters.
+UPDATE_ATTEMPT = update(attempt_t).where(attempt_t.c.id == bindparam("move_attempt_id"))
+INSERT_EVENT = insert(event_t)
+
+
+def _tune_sqlite(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the one writer; the busy timeout makes concurrent
+    # writers (several waitress threads or processes) queue instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+DIALECTS = {dialect.name: dialect for dialect in (PostgreSQL, SQLite)}
+
+
+def choose(engine) -> Dialect:
+    """Pick and set up ``engine``'s dialect (once, as the engine is built); a start-up error for a
+    database proctorhub does not support."""
+    try:
+        kind = DIALECTS[engine.dialect.name]
+    except KeyError:
+        raise RuntimeError(f"proctorhub runs on {' or '.join(sorted(DIALECTS))}, not {engine.dialect.name} "
+                           f"(sqlalchemy.url)") from None
+    dialect = _chosen[engine] = kind()
+    dialect.set_up(engine)
+    return dialect
+
+
+def dialect_of(db) -> Dialect:
+    """The dialect chosen for the engine behind ``db``: a session, a connection or an engine."""
+    bind = db.get_bind() if isinstance(db, Session) else db
+    try:
+        return _chosen[bind.engine]
+    except KeyError:
+        raise RuntimeError("this engine was not made by proctorhub.models.get_engine, which chooses its "
+                           "dialect") from None
