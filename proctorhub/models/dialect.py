@@ -47,8 +47,11 @@ def mark_written(dbsession) -> None:
 class Guard:
     """The condition a write waits for: an UPDATE whose WHERE holds it (built once, so its
     compiled form is reused) and its parameters. The write happens only if the UPDATE changed a
-    row. Parameter names must differ from column names (an INSERT's execution takes column-named
-    ones as values) and from the ``move_``, ``set_`` and ``event_`` ones of ``move_attempt``."""
+    row. Where the dialect chains writes the UPDATE runs nested in the write's statement, and
+    SQLAlchemy gives a nested statement no column defaults or ``onupdate`` values: the UPDATE sets
+    every column it changes. Parameter names must differ from column names (an INSERT's execution
+    takes column-named ones as values) and from the ``move_``, ``set_`` and ``event_`` ones of
+    ``move_attempt``."""
 
     statement: object
     parameters: dict
