@@ -21,7 +21,20 @@ from typing import ClassVar
 
 import sqlalchemy
 import zope.sqlalchemy
-from sqlalchemy import Column, Index, UniqueConstraint, bindparam, exists, func, insert, select, text, union_all, update
+from sqlalchemy import (
+    Column,
+    Index,
+    UniqueConstraint,
+    Update,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,7 +66,7 @@ class Guard:
     takes column-named ones as values) and from the ``move_``, ``set_`` and ``event_`` ones of
     ``move_attempt``."""
 
-    statement: object
+    statement: Update
     parameters: dict
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import transaction
-from transaction.interfaces import NoTransaction
 from sqlalchemy import bindparam, func, select, update
+from transaction.interfaces import NoTransaction
 
 import proctorhub
 from proctorhub.attempts import lifecycle
