@@ -14,10 +14,10 @@ statement of its own (``remember_signed_message``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from ..lti.replay import UNIQUE_ENTRY, purge_if_due
 from ..models import ReplayEntry, utcnow
@@ -29,16 +29,16 @@ KIND = "review"
 ENTRY_COLUMNS = ("issuer", "kind", "value", "expires_at", "created_at")
 
 
-# Where the dialect chains writes (PostgreSQL): the ledger's insert as a CTE, its values bound as
-# ``remember_<column>``, for a query that reads something else (the attempt) in the same round
-# trip; ``SELECT id FROM remembering`` has a row when the message is new.
-REMEMBERING_CTE = (
-    postgresql_insert(ledger_t)
-    .values({name: bindparam(f"remember_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS})
-    .on_conflict_do_nothing(index_elements=[ledger_t.c.issuer, ledger_t.c.kind, ledger_t.c.value])
-    .returning(ledger_t.c.id)
-    .cte("remembering")
-)
+@functools.cache
+def remembering_cte(dialect):
+    """Where the dialect chains writes (PostgreSQL): the ledger's insert as a CTE, its values bound
+    as ``remember_<column>``, for a query that reads something else (the attempt) in the same round
+    trip; ``SELECT id FROM remembering`` has a row when the message is new. Built once per dialect."""
+    return (dialect.insert(ledger_t)
+            .values({name: bindparam(f"remember_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS})
+            .on_conflict_do_nothing(**dialect.conflict_target(UNIQUE_ENTRY))
+            .returning(ledger_t.c.id)
+            .cte("remembering"))
 
 
 def signed_message(timestamp: int, body: bytes) -> str:

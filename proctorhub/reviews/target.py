@@ -7,6 +7,7 @@ the answer need, as plain frozen values that ``attempts.serialize`` renders like
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, exists, select
@@ -14,7 +15,7 @@ from sqlalchemy import bindparam, exists, select
 from ..attempts.service import unknown_attempt
 from ..models import Attempt, Exam, Lms
 from ..models.dialect import dialect_of, mark_written
-from .replay import REMEMBERING_CTE, remember_signed_message, remembering_parameters
+from .replay import remember_signed_message, remembering_cte, remembering_parameters
 
 attempt_t = Attempt.__table__
 exam_t = Exam.__table__
@@ -88,8 +89,11 @@ TARGET_QUERY = (
 )
 
 
-# PostgreSQL: the same read, writing a signed message to the replay ledger in the same round trip.
-TARGET_REMEMBERING_QUERY = TARGET_QUERY.add_columns(exists(select(REMEMBERING_CTE.c.id)).label("remembered"))
+@functools.cache
+def target_remembering_query(dialect):
+    """Where the dialect chains writes: the same read, writing a signed message to the replay
+    ledger in the same round trip (column ``remembered``: it was new)."""
+    return TARGET_QUERY.add_columns(exists(select(remembering_cte(dialect).c.id)).label("remembered"))
 
 
 def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = None) -> tuple[ReviewTarget, bool]:
@@ -100,8 +104,8 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
     fresh = True
     if remember is None:
         row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
-    elif dialect_of(connection).chains_writes:
-        row = connection.execute(TARGET_REMEMBERING_QUERY,
+    elif (dialect := dialect_of(connection)).chains_writes:
+        row = connection.execute(target_remembering_query(dialect),
                                  {"code": attempt_code, **remembering_parameters(remember)}).mappings().one_or_none()
         mark_written(dbsession)
         fresh = row is not None and row["remembered"]
