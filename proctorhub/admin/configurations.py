@@ -7,7 +7,6 @@ import re
 import colander
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
 from ..errors import Conflict
@@ -19,7 +18,7 @@ from ..registrations.service import awaiting_approval
 from ..schemas import FiniteNumber, StrictBool, tool_url
 from ..security import Permission
 from . import audit
-from .forms import admin_url, enabled_backend, form_data, json_body, json_update
+from .forms import admin_url, enabled_backend, form_data, json_body, json_update, render_page
 from .resources import ConfigurationResource, ConfigurationsResource, admin_view
 from .serialize import configuration_json
 from .tool_setup import LABELS
@@ -214,12 +213,10 @@ def configuration_update(context, request):
 # -- HTML ----------------------------------------------------------------------------------------------
 
 def _form_page(request, *, values, errors, action, configuration=None, status=200):
-    response = render_to_response(TEMPLATES + "configuration_form.jinja2", {
+    return render_page(TEMPLATES + "configuration_form.jinja2", {
         "values": values, "errors": errors, "action": action, "configuration": configuration,
         "acs_choices": ACS_ACTIONS, "backends": request.backends.names(), "nav": "configurations",
-    }, request=request)
-    response.status_int = status
-    return response
+    }, request=request, status=status)
 
 
 def _submit_form(request, save, *, action, configuration=None):

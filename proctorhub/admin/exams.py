@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import colander
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
 from ..attempts.serialize import attempt_json
@@ -12,7 +11,7 @@ from ..models import Attempt, Exam, Lms, Review
 from ..schemas import StrictBool, StrictInt
 from ..security import Permission
 from . import audit
-from .forms import admin_url, enabled_backend, form_data, json_update
+from .forms import admin_url, enabled_backend, form_data, json_update, render_page
 from .listing import ListSchema, course_condition, id_page, page_links, parse_list_params
 from .queue import exams_of_courses, visible_courses
 from .resources import ExamResource, ExamsResource, admin_view
@@ -111,7 +110,7 @@ def exam_update(context, request):
 def _exam_page(context, request, *, values=None, errors=None, status=200):
     """The exam's page; its form filled with ``values`` (what was sent) when they were refused."""
     root = context.__parent__.__parent__
-    response = render_to_response(TEMPLATES + "exam.jinja2", {
+    return render_page(TEMPLATES + "exam.jinja2", {
         "exam": context.row,
         "values": values or {key: getattr(context.row, key) for key in FIELDS},
         "attempts": _attempts(request, context.row),
@@ -123,9 +122,7 @@ def _exam_page(context, request, *, values=None, errors=None, status=200):
         "backends": request.backends.names(),
         "errors": errors or {},
         "nav": "exams",
-    }, request=request)
-    response.status_int = status
-    return response
+    }, request=request, status=status)
 
 
 @admin_view(context=ExamResource, request_method="GET", accept="text/html", permission=Permission.view_exam)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import colander
+from pyramid.renderers import render_to_response
 
 from ..errors import InvalidPayload
 from ..schemas import json_request_body, validate
@@ -70,3 +71,10 @@ def admin_url(request, resource, *elements, query: dict | None = None) -> str:
     """The URL of an admin resource (the tree hangs under the ``admin`` route)."""
     kw = {"query": query} if query else {}
     return request.resource_url(resource, *elements, route_name="admin", **kw)
+
+
+def render_page(template: str, values: dict, *, request, status: int = 200):
+    """A page rendered with its status: a refused form comes back with the status of its refusal."""
+    response = render_to_response(template, values, request=request)
+    response.status_int = status
+    return response

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import colander
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.renderers import render_to_response
 
 from ..attempts.serialize import iso
 from ..errors import Conflict, InvalidPayload
@@ -16,7 +15,7 @@ from ..lms.service import create_lms, list_lmss, tokens_of
 from ..models import ApiToken, Lms
 from ..security import Permission
 from ..webhooks import service as webhooks_service
-from .forms import admin_url, form_data, json_body
+from .forms import admin_url, form_data, json_body, render_page
 from .resources import LmsResource, LmssResource, admin_view
 
 TEMPLATES = "proctorhub:templates/admin/"
@@ -84,16 +83,14 @@ def lms_show(context, request):
 # -- HTML ----------------------------------------------------------------------------------------------
 
 def _list_page(context, request, *, values=None, errors=None, status=200):
-    response = render_to_response(TEMPLATES + "lmss.jinja2", {
+    return render_page(TEMPLATES + "lmss.jinja2", {
         "lmss": list_lmss(request.dbsession),
         "url": lambda lms: admin_url(request, context, lms.slug),
         "action": admin_url(request, context),
         "values": values or {},
         "errors": errors or {},
         "nav": "lms",
-    }, request=request)
-    response.status_int = status
-    return response
+    }, request=request, status=status)
 
 
 @admin_view(context=LmssResource, request_method="GET", accept="text/html", permission=Permission.manage_lms)

@@ -21,7 +21,7 @@ from ..registrations import service
 from ..schemas import StrictInt, tool_url
 from ..security import Permission
 from . import audit
-from .forms import admin_url, enabled_backend, form_data, json_body
+from .forms import admin_url, enabled_backend, form_data, json_body, render_page
 from .resources import RegistrationResource, RegistrationsResource, admin_view
 
 TEMPLATES = "proctorhub:templates/admin/"
@@ -123,14 +123,12 @@ def _list_page(request, context, *, values=None, errors=None, status=200):
     configurations = list(request.dbsession.execute(
         select(ToolConfiguration).where(ToolConfiguration.status != ConfigurationStatus.rejected)
         .order_by(ToolConfiguration.name)).scalars())
-    response = render_to_response(TEMPLATES + "registrations.jinja2", {
+    return render_page(TEMPLATES + "registrations.jinja2", {
         "registrations": [registration_json(request, row) for row in _recent(request)],
         "configurations": configurations, "backends": request.backends.names(),
         "values": values or {}, "errors": errors or {}, "action": admin_url(request, context),
         "url": lambda row: admin_url(request, context, str(row["id"])), "nav": "configurations",
-    }, request=request)
-    response.status_int = status
-    return response
+    }, request=request, status=status)
 
 
 @admin_view(context=RegistrationsResource, request_method="GET", accept="text/html",

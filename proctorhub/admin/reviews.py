@@ -8,7 +8,6 @@ from urllib.parse import parse_qsl, urlencode
 import colander
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config
 from sqlalchemy import select
 from webob.multidict import MultiDict
@@ -22,7 +21,7 @@ from ..reviews.video import video_link
 from ..schemas import INT_MAX, StrictBool, validate
 from ..security import Permission
 from . import audit
-from .forms import admin_url, form_data, json_body
+from .forms import admin_url, form_data, json_body, render_page
 from .queue import (
     BUCKETS,
     CLAIM_TTL,
@@ -311,10 +310,8 @@ def second_review(context, request):
 
 
 def _render_review(context, request, status: int, **page):
-    response = render_to_response(TEMPLATES + "review.jinja2", _review_page(context, request, **page),
-                                  request=request)
-    response.status_int = status
-    return response
+    return render_page(TEMPLATES + "review.jinja2", _review_page(context, request, **page), request=request,
+                       status=status)
 
 
 def _form_values(request) -> dict:

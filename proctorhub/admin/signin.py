@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.renderers import render_to_response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 from ..models import StaffUser, utcnow
 from ..security.passwords import hash_password, needs_rehash, verify_password
 from . import throttle as th
+from .forms import render_page
 
 TEMPLATE = "proctorhub:templates/admin/signin.jinja2"
 # Throttle rows whose failures no longer count are deleted at most this often per process.
@@ -43,11 +43,9 @@ def _purge_if_due(dbsession, now) -> None:
 
 
 def _form(request, *, email="", error=None, status=200):
-    response = render_to_response(TEMPLATE, {
+    return render_page(TEMPLATE, {
         "email": email, "error": error, "next": request.params.get("next", ""), "nav": None,
-    }, request=request)
-    response.status_int = status
-    return response
+    }, request=request, status=status)
 
 
 @view_config(route_name="admin.signin", request_method="GET", permission=NO_PERMISSION_REQUIRED)

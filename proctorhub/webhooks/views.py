@@ -12,7 +12,7 @@ import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
-from ..admin.forms import admin_url, json_body
+from ..admin.forms import admin_url, json_body, render_page
 from ..admin.resources import admin_view
 from ..attempts.serialize import iso
 from ..errors import InvalidPayload, ProctorhubError
@@ -181,15 +181,13 @@ def _form_events(request) -> list[str]:
 
 
 def _webhooks_page(context, request, *, values=None, error=None, secret=None, created=None, status=200):
-    response = render_to_response(TEMPLATES + "webhooks.jinja2", {
+    return render_page(TEMPLATES + "webhooks.jinja2", {
         "lms": context.lms, "webhooks": service.endpoints_of(request.dbsession, context.lms.id),
         "event_types": service.EVENT_TYPES, "values": values or {"url": "", "events": ["*"], "description": ""},
         "error": error, "secret": secret, "created": created,
         "url": lambda endpoint: admin_url(request, context, str(endpoint.id)),
         "lms_url": admin_url(request, context.__parent__), "nav": "lms",
-    }, request=request)
-    response.status_int = status
-    return response
+    }, request=request, status=status)
 
 
 @admin_view(context=WebhooksResource, request_method="GET", accept="text/html", permission=PERMISSION)
@@ -214,16 +212,14 @@ def webhook_create_form(context, request):
 def _webhook_page(context, request, *, error=None, secret=None, status=200):
     deliveries = DeliveriesResource(request, "deliveries", context, lms=context.lms, endpoint_id=context.row.id)
     rows, tries = _deliveries(request, deliveries)
-    response = render_to_response(TEMPLATES + "webhook.jinja2", {
+    return render_page(TEMPLATES + "webhook.jinja2", {
         "lms": context.lms, "webhook": context.row, "event_types": service.EVENT_TYPES,
         "deliveries": rows, "tries": tries, "error": error, "secret": secret,
         "rotating_until": endpoint_json(request, context.__parent__, context.row)["previous_secret_expires_at"],
         "self_url": admin_url(request, context),
         "replay_url": lambda delivery: admin_url(request, deliveries, str(delivery.id), "replay"),
         "list_url": admin_url(request, context.__parent__), "nav": "lms",
-    }, request=request)
-    response.status_int = status
-    return response
+    }, request=request, status=status)
 
 
 @admin_view(context=WebhookResource, request_method="GET", accept="text/html", permission=PERMISSION)
