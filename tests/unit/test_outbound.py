@@ -162,6 +162,50 @@ def test_one_deadline_for_headers_that_trickle(server):
     assert caught.value.reason == "timeout"
 
 
+def test_a_sooner_deadline_added_later_is_kept(server):
+    """One thread keeps every request's deadline: a short one that comes after a long one still
+    cuts its own request on time, and the long one runs to its own deadline, not the short one's."""
+    _srv, base = server
+    outcomes = {}
+
+    def fetch(name, timeout):
+        started = time.monotonic()
+        try:
+            outbound.request("GET", f"{base}/slow-headers", timeout=timeout, max_response_bytes=100,
+                             allow_private=True)
+        except OutboundError as error:
+            outcomes[name] = (error.reason, time.monotonic() - started)
+
+    long = threading.Thread(target=fetch, args=("long", 3.0))
+    long.start()
+    time.sleep(0.2)
+    fetch("short", 0.5)
+    long.join()
+    assert outcomes["short"][0] == "timeout" and outcomes["short"][1] < 1.2
+    assert outcomes["long"][0] == "timeout" and 2.8 < outcomes["long"][1] < 3.8
+
+
+def test_finished_requests_leave_no_deadlines_behind(server):
+    srv, base = server
+    for _ in range(3 * outbound._Deadlines.COMPACT_AT):
+        outbound.request("POST", f"{base}/hook", body=b"{}", timeout=30, max_response_bytes=10, truncate=True,
+                         allow_private=True)
+    # Long deadlines, all finished: the heap was rebuilt rather than holding a request's worth each.
+    assert len(outbound._deadlines._heap) <= 2 * outbound._Deadlines.COMPACT_AT
+    assert len(srv.seen) == 3 * outbound._Deadlines.COMPACT_AT
+
+
+@pytest.mark.parametrize("headers", [{"X-Evil": "a\r\nInjected: 1"}, {"X-Evil": "a\nb"}, {"Bad Name": "x"},
+                                     {"X-Text": "caf\u00e9 \u2603"}])
+def test_headers_that_would_break_the_request_are_refused_before_connecting(server, headers):
+    srv, base = server
+    with pytest.raises(OutboundError) as caught:
+        outbound.request("POST", f"{base}/hook", headers=headers, body=b"{}", timeout=5, max_response_bytes=10,
+                         allow_private=True)
+    assert caught.value.reason == "protocol"
+    assert srv.seen == []
+
+
 def test_a_body_over_the_cap_fails_or_is_truncated(server):
     _srv, base = server
     with pytest.raises(OutboundError) as caught:
