@@ -34,8 +34,9 @@ def _hand_out_lock(session) -> bool:
     return dialect_of(session).try_lock(session, HAND_OUT_LOCK)
 
 
-def event_data(event: Event, attempt: Attempt, review: Review | None, lms_slug: str) -> dict:
-    """The ``data`` of the webhook body for ``event`` (DESIGN.md 5.5)."""
+def event_data(event, attempt: Attempt, review: Review | None, lms_slug: str) -> dict:
+    """The ``data`` of the webhook body for ``event`` (DESIGN.md 5.5): an ``Event`` or a row with its
+    ``kind``, ``payload`` and ``created_at``."""
     payload = dict(event.payload or {})
     if event.kind == EventKind.attempt_status_changed:
         data = attempt_json(attempt, review)
@@ -54,18 +55,31 @@ def event_data(event: Event, attempt: Attempt, review: Review | None, lms_slug: 
     return data
 
 
-def message_body(event: Event, attempt: Attempt, review: Review | None, lms_slug: str) -> str:
+def message_body(event, attempt: Attempt, review: Review | None, lms_slug: str) -> str:
     return json.dumps({"type": event.kind, "timestamp": iso(event.created_at),
                        "data": event_data(event, attempt, review, lms_slug)}, separators=(",", ":"))
+
+
+def _take_events(session, *, now: dt.datetime, limit: int) -> list:
+    """Up to ``limit`` events not handed out yet, in id order, marked handed out at ``now``.
+
+    One statement, as ``delivery.claim``: ``WITH waiting AS (SELECT id ... FOR UPDATE SKIP LOCKED
+    LIMIT n) UPDATE event ... FROM waiting RETURNING ...``; the rows (not ORM objects) carry what a
+    message body needs of an event."""
+    waiting = (select(event_t.c.id).where(event_t.c.delivered_at.is_(None)).order_by(event_t.c.id).limit(limit)
+               .with_for_update(skip_locked=True)).cte("waiting")
+    taken = session.execute(
+        update(event_t).where(event_t.c.id == waiting.c.id, event_t.c.delivered_at.is_(None))
+        .values(delivered_at=now)
+        .returning(event_t.c.id, event_t.c.kind, event_t.c.attempt_id, event_t.c.payload, event_t.c.created_at)).all()
+    return sorted(taken, key=lambda row: row.id)
 
 
 def hand_out(session, *, now: dt.datetime, limit: int) -> int:
     """Turn up to ``limit`` events not handed out yet into deliveries; answer how many events were read."""
     if not _hand_out_lock(session):
         return 0
-    events = list(session.execute(
-        select(Event).where(Event.delivered_at.is_(None)).order_by(Event.id).limit(limit)
-        .with_for_update(skip_locked=True)).scalars())
+    events = _take_events(session, now=now, limit=limit)
     if not events:
         return 0
     attempts = {a.id: a for a in session.execute(
@@ -99,5 +113,4 @@ def hand_out(session, *, now: dt.datetime, limit: int) -> int:
                       "webhook_id": new_webhook_id(), "body": body, "status": DeliveryStatus.pending.value,
                       "tries": 0, "next_try_at": now, "created_at": now} for endpoint in targets]
         session.execute(insert(delivery_t), rows)
-    session.execute(update(event_t).where(event_t.c.id.in_([e.id for e in events])).values(delivered_at=now))
     return len(events)
