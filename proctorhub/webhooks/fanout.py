@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ..attempts.serialize import attempt_json, iso, review_json
-from ..models import Attempt, Event, EventKind, Lms, Review
+from ..models import Attempt, Event, EventKind, Review
 from ..models.dialect import dialect_of
 from ..models.webhook import Delivery, DeliveryStatus, WebhookEndpoint, new_webhook_id
 
@@ -102,13 +102,13 @@ def hand_out(session, *, now: dt.datetime, limit: int) -> int:
         if targets:
             wanted.append((event, attempt, targets))
     if wanted:
-        slugs = dict(session.execute(select(Lms.id, Lms.slug).where(Lms.id.in_(lms_ids))).all())
         codes = {attempt.attempt_code for _, attempt, _ in wanted}
         reviews = {r.attempt_code: r for r in session.execute(
             select(Review).where(Review.attempt_code.in_(codes)).options(selectinload(Review.comments))).scalars()}
         rows = []
         for event, attempt, targets in wanted:
-            body = message_body(event, attempt, reviews.get(attempt.attempt_code), slugs[attempt.exam.lms_id])
+            # The exam and its lms come with the attempt (joined loads).
+            body = message_body(event, attempt, reviews.get(attempt.attempt_code), attempt.exam.lms.slug)
             rows += [{"event_id": event.id, "endpoint_id": endpoint.id, "attempt_id": attempt.id, "kind": event.kind,
                       "webhook_id": new_webhook_id(), "body": body, "status": DeliveryStatus.pending.value,
                       "tries": 0, "next_try_at": now, "created_at": now} for endpoint in targets]
