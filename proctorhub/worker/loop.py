@@ -12,6 +12,7 @@ Every step takes its time from ``clock`` (the tests move it instead of sleeping)
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import math
 import threading
@@ -152,6 +153,10 @@ class Worker:
         Besides the thread running whole rounds, ``lanes - 1`` threads only claim, send and record
         deliveries, so that one lane's database work overlaps another's sends."""
         log.info("worker started")
+        # Everything made so far (modules, mappers, compiled statements, settings) lives as long as
+        # the process. Frozen, it is left out of the collector's full passes, which otherwise scan
+        # it all every so often: 75-150 ms each, a tenth of the worker's time under load.
+        gc.freeze()
         lanes = [threading.Thread(target=self._delivery_lane, args=(stop,), name=f"proctorhub-lane-{n}", daemon=True)
                  for n in range(1, self.settings.lanes)]
         for lane in lanes:

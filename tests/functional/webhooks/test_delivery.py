@@ -6,7 +6,9 @@ Every message is verified with the ``standardwebhooks`` package, as an LMS would
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import threading
 import time
 from collections import defaultdict
 
@@ -289,3 +291,22 @@ def test_during_rotation_both_secrets_verify_then_only_the_new(testapp, admin, d
     message = receiver.accepted()[-1]
     assert verified(rotated["secret"], message)
     assert len(message.headers["webhook-signature"].split(" ")) == 1
+
+
+def test_a_running_worker_keeps_what_it_started_with_out_of_full_collections(make_worker):
+    gc.unfreeze()
+    worker = make_worker()
+    stop = threading.Event()
+    runner = threading.Thread(target=worker.run, args=(stop,))
+    try:
+        runner.start()
+        deadline = time.monotonic() + 5
+        while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # The modules, mappers and settings it runs with are not scanned by every full collection.
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+        gc.unfreeze()
+    assert not runner.is_alive()
