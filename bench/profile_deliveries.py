@@ -76,10 +76,12 @@ def _postgres_cpu_seconds() -> float:
 
 
 def _run(worker: Worker, database, url: str, count: int, cpu: collections.Counter | None = None,
-         receiver_pid: int | None = None) -> float:
+         receiver_pid: int | None = None, profiler: cProfile.Profile | None = None) -> float:
     attempt_ids = _arrange(database, url, count)
     before = _delivered(database)
     _emit(database, attempt_ids)
+    if profiler is not None:  # the worker's work only, not the arranging
+        profiler.enable()
     began = time.perf_counter()
     own, theirs = time.process_time(), _cpu_seconds(receiver_pid) if receiver_pid else 0.0
     database_cpu = _postgres_cpu_seconds()
@@ -146,8 +148,7 @@ def profile(kind: str, count: int) -> str:
 
         main_profiler = cProfile.Profile(time.thread_time)
         threading.setprofile(per_thread)
-        main_profiler.enable()
-        _run(worker, database, url, count)
+        _run(worker, database, url, count, profiler=main_profiler)
         main_profiler.disable()
         threading.setprofile(None)
         worker.close()
