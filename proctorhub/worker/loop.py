@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .. import retention
 from ..models import utcnow
 from ..outbound import Fetcher
 from ..webhooks import delivery, fanout
@@ -52,14 +53,9 @@ class RoundResult:
 
 
 def purge_expired(engine, app_settings, *, now: dt.datetime) -> int:
-    """The purge hook: expired rows go through ``proctorhub.retention.purge`` (the retention work owns
-    it; the same function as ``proctorhub purge``). Until that module exists this does nothing."""
-    try:
-        from .. import retention
-    except ImportError:
-        return 0
-    purged = retention.purge(engine, app_settings, now=now)
-    return sum(purged.values()) if isinstance(purged, dict) else int(purged or 0)
+    """The purge hook: expired rows go through ``retention.purge``, the same function as
+    ``proctorhub purge``; how many rows went."""
+    return sum(retention.purge(engine, app_settings, now=now).values())
 
 
 class Worker:
