@@ -17,7 +17,6 @@ import logging
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .. import retention
@@ -72,17 +71,9 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="proctorhub-send")
         self._next_purge: dt.datetime | None = None
 
-    @contextmanager
     def transaction(self):
-        session = self.session_factory()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        """A session that commits when the block ends without error, rolls back otherwise, and closes."""
+        return self.session_factory.begin()
 
     # -- the steps of a round ------------------------------------------------------------
 

@@ -16,16 +16,6 @@ from ...receiver import Receiver
 JSON = {"Accept": "application/json"}
 
 
-def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgresql_only`` are left out of a SQLite run (deselected, not skipped)."""
-    if config.getoption("--db") == "postgresql":
-        return
-    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
-
-
 class Clock:
     """The workers' time: the real time plus however far the test has moved it on."""
 
