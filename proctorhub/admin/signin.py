@@ -8,8 +8,6 @@ generation moves on, see ``security.policy``).
 
 from __future__ import annotations
 
-import time
-
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
@@ -21,9 +19,6 @@ from . import throttle as th
 from .forms import render_page
 
 TEMPLATE = "proctorhub:templates/admin/signin.jinja2"
-# Throttle rows whose failures no longer count are deleted at most this often per process.
-PURGE_INTERVAL_SECONDS = 60.0
-_last_purge = float("-inf")
 
 
 def safe_next(request, value: str | None) -> str:
@@ -33,13 +28,6 @@ def safe_next(request, value: str | None) -> str:
             and all(0x21 <= ord(ch) <= 0x7E for ch in value)):
         return value
     return request.route_path("admin", traverse="/reviews/")
-
-
-def _purge_if_due(dbsession, now) -> None:
-    global _last_purge
-    if time.monotonic() - _last_purge >= PURGE_INTERVAL_SECONDS:
-        _last_purge = time.monotonic()
-        th.purge(dbsession, now)
 
 
 def _form(request, *, email="", error=None, status=200):
@@ -61,7 +49,6 @@ def signin(request):
     next_path = safe_next(request, request.POST.get("next"))
     dbsession = request.dbsession
     now = utcnow()
-    _purge_if_due(dbsession, now)
     throttle = th.load(dbsession, email, request.client_addr)
     wait = throttle.seconds_locked(now)
     if wait:

@@ -8,7 +8,8 @@ guessing wrong five times. Now a lock only ever falls on the address that failed
 - an address is locked the same way after ``ADDRESS_FREE_FAILURES`` failures for any emails, so
   one client cannot spread its guesses over many accounts;
 - the right password from an address that has not failed is never refused;
-- failures older than ``FORGET_AFTER`` no longer count, and such rows are purged (``purge``);
+- failures older than ``FORGET_AFTER`` no longer count; ``proctorhub purge`` and the worker delete
+  such rows after ``proctorhub.retention.signin_throttle_hours`` (``retention.py``);
 - IPv6 clients are counted per /64 network, which one subscriber usually holds whole.
 
 While a key is locked the password is not even checked.
@@ -20,7 +21,7 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 
 from ..models import SigninThrottle
 from ..models.retry import flush_or_retry
@@ -104,12 +105,3 @@ def record_success(dbsession, throttle: Throttle) -> None:
     away a client's guesses at others), it is forgotten with time."""
     if throttle.pair is not None:
         dbsession.delete(throttle.pair)
-
-
-def purge(dbsession, now: dt.datetime) -> int:
-    """Delete the rows whose failures no longer count and that lock nothing; answers how many."""
-    result = dbsession.execute(delete(SigninThrottle).where(
-        SigninThrottle.last_failure_at < now - FORGET_AFTER,
-        or_(SigninThrottle.locked_until.is_(None), SigninThrottle.locked_until < now),
-    ))
-    return result.rowcount or 0

@@ -46,6 +46,7 @@ from ..models.faults import RateLimitedLog
 log = logging.getLogger(__name__)
 report_hook_failure = RateLimitedLog(log, interval=60)
 
+STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # The waitress dispatcher serving this process, when proctorhub.operations.server serves it.
@@ -105,6 +106,8 @@ class Metrics:
         self._lock = threading.Lock()
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        # Any client can send any method name: only the standard ones become series of their own.
+        method = method if method in STANDARD_METHODS else "other"
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 

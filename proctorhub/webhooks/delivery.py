@@ -167,7 +167,7 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
     gone: dict[int, str] = {}
     for r in results:
         tries = r.outgoing.tries + 1
-        values = {"d_id": r.outgoing.delivery_id, "d_tries": tries, "d_last_status": r.status,
+        values = {"d_id": r.outgoing.delivery_id, "d_last_status": r.status,
                   "d_last_error": r.error}
         if r.ok:
             delivered.append(values)
@@ -180,7 +180,7 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
                 failed.append(values)
             else:
                 retried.append({**values, "d_next": now + wait})
-    columns = {"tries": bindparam("d_tries"), "last_status": bindparam("d_last_status"),
+    columns = {"tries": delivery_t.c.tries + 1, "last_status": bindparam("d_last_status"),
                "last_error": bindparam("d_last_error")}
     this_row = delivery_t.c.id == bindparam("d_id")
     by_status: dict[int, list[int]] = {}
@@ -191,6 +191,8 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
         session.execute(update(delivery_t).where(delivery_t.c.id.in_(ids)).values(
             status=DeliveryStatus.delivered.value, delivered_at=now, tries=delivery_t.c.tries + 1,
             last_status=status, last_error=None))
+    # (The batch UPDATE above counts in SQL; the per-row ones below do too, so a delivery sent
+    # twice, by a lease that ran out, still counts every try.)
     if retried:
         session.connection().execute(update(delivery_t).where(this_row).values(
             next_try_at=bindparam("d_next"), **columns), retried)

@@ -103,7 +103,7 @@ def create_endpoint(dbsession, box: SecretBox, *, lms_id: int, url: str, events:
 def update_endpoint(endpoint: WebhookEndpoint, changes: dict, *, allow_private: bool) -> WebhookEndpoint:
     """Change some of ``url``, ``events``, ``enabled``, ``description`` (all checked before any is set)."""
     values = {}
-    if "url" in changes:
+    if "url" in changes and changes["url"] != endpoint.url:
         values["url"] = check_receiver_url(changes["url"], allow_private=allow_private)
     if "events" in changes:
         values["events"] = check_event_types(changes["events"])

@@ -85,7 +85,9 @@ class Worker:
         """Claim, send and record one batch; answer (sent, delivered)."""
         settings = self.settings
         now = self.clock()
-        waves = math.ceil(settings.batch_size / settings.concurrency)
+        # The lanes share one pool of sending threads: a batch may wait behind every other lane's
+        # before its last send starts, and the lease must outlast that.
+        waves = math.ceil(settings.batch_size * settings.lanes / settings.concurrency)
         lease_until = now + dt.timedelta(seconds=settings.timeout_seconds * waves) + LEASE_MARGIN
         with self.transaction() as session:
             outgoing = delivery.claim(session, self.box, now=now, limit=settings.batch_size, lease_until=lease_until)

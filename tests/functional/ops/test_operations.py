@@ -128,3 +128,12 @@ def test_metrics_token_comes_from_the_environment(make_app, monkeypatch):
     app = make_app()
     app.get("/metrics", status=401)
     app.get("/metrics", headers={"Authorization": "Bearer from-the-environment-42"}, status=200)
+
+
+def test_unknown_methods_share_one_metrics_label(make_app):
+    app = make_app()
+    for method in ("FOO1", "FOO2", "BREW"):
+        app.request("/api/v1/attempts", method=method, expect_errors=True)
+    text = app.get("/metrics").text
+    assert "FOO1" not in text and "BREW" not in text
+    assert sample(text, "proctorhub_http_requests_total", route="api.attempts", method="other", status="405") == 3
