@@ -21,7 +21,7 @@ from ..attempts.incidents import flagged_incidents
 from ..errors import Conflict
 from ..models import AttemptStatus, Event, EventKind, Review, ReviewComment, ReviewStatus
 from ..models.retry import flush_or_retry
-from ..reviews.service import queue_priority, settle_attempt, snapshot
+from ..reviews.service import settle_attempt, snapshot
 
 ACS_BACKEND = "acs"
 PASSING = frozenset({ReviewStatus.passed.value})
@@ -66,11 +66,18 @@ def settle_terminate(dbsession, *, attempt, configuration, control, raw: dict, n
         dbsession.add(snapshot(review, replaced_by="acs:terminate"))
         outcome = "updated"
     review.comments[:] = comments
+    # Everything the review said comes from this terminate now: nothing of a vendor review it
+    # replaces (its backend, signature time, video link, named reviewer, staff note) stays behind.
+    review.backend = ACS_BACKEND
     review.status = status.value
     review.vendor_status = vendor_status[:255]
     review.raw_payload = raw
     review.payload_digest = digest
+    review.signed_at = None
+    review.video_link_encrypted = None
     review.reviewer = None
+    review.vendor_reviewed_by = None
+    review.note = None
     review.modified_at = now
     dbsession.add(review)
     flush_or_retry(dbsession)
@@ -78,6 +85,6 @@ def settle_terminate(dbsession, *, attempt, configuration, control, raw: dict, n
                         attempt_code=attempt.attempt_code, created_at=now,
                         payload={"review_id": review.id, "status": review.status, "vendor_status": vendor_status,
                                  "backend": ACS_BACKEND, "outcome": outcome}))
+    # (settle_attempt sets the review's queue priority from the attempt's new status.)
     settle_attempt(dbsession, review=review, attempt=attempt, passing_statuses=PASSING, app_settings=app_settings,
                    reason="review through ACS terminate")
-    review.queue_priority = queue_priority(review.status, attempt.status)

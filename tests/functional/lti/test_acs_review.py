@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from proctorhub.models import Attempt, Event, Review
+from proctorhub.models import Attempt, Event, Review, ReviewHistory, utcnow
 
 from .conftest import snapshot
 from .test_acs import _send, _token
@@ -102,3 +102,23 @@ def test_severity_threshold_and_codes_are_configuration_settings(testapp, dbsess
     defaults = testapp.post_json("/admin/configurations/", {**body, "name": "Other"}, headers=f.auth(admin),
                                  status=201).json
     assert defaults["acs_severity_threshold"] == 0.25 and defaults["acs_review"] is False
+
+
+def test_a_terminate_replaces_an_earlier_review_whole(reviewing, dbsession):
+    token = _start(reviewing)
+    attempt, _ = _review(dbsession)
+    now = utcnow()
+    dbsession.add(Review(attempt_code=attempt.attempt_code, attempt_id=attempt.id, exam_id=attempt.exam_id,
+                         context_id="course-1", backend="rest", status="suspicious", vendor_status="Suspicious",
+                         raw_payload={"early": True}, payload_digest="0" * 64, signed_at=now,
+                         vendor_reviewed_by="someone@vendor.test", video_link_encrypted="sealed", note="seen",
+                         created_at=now, modified_at=now))
+    dbsession.commit()
+    _send(reviewing, token, PROCTORIO_TERMINATE)
+    attempt, review = _review(dbsession)
+    assert attempt.status == "verified"
+    assert (review.backend, review.status, review.raw_payload) == ("acs", "passed", PROCTORIO_TERMINATE)
+    assert (review.signed_at, review.video_link_encrypted, review.vendor_reviewed_by, review.note) == (
+        None, None, None, None)
+    [history] = dbsession.execute(select(ReviewHistory).where(ReviewHistory.review_id == review.id)).scalars()
+    assert history.replaced_by == "acs:terminate" and history.raw_payload == {"early": True}
