@@ -14,10 +14,7 @@ statement of its own (``remember_signed_message``).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
-
-from sqlalchemy import bindparam
 
 from ..lti.replay import UNIQUE_ENTRY, purge_if_due
 from ..models import ReplayEntry, utcnow
@@ -26,19 +23,6 @@ from ..models.dialect import dialect_of
 ledger_t = ReplayEntry.__table__
 
 KIND = "review"
-ENTRY_COLUMNS = ("issuer", "kind", "value", "expires_at", "created_at")
-
-
-@functools.cache
-def remembering_cte(dialect):
-    """Where the dialect chains writes (PostgreSQL): the ledger's insert as a CTE, its values bound
-    as ``remember_<column>``, for a query that reads something else (the attempt) in the same round
-    trip; ``SELECT id FROM remembering`` has a row when the message is new. Built once per dialect."""
-    return (dialect.insert(ledger_t)
-            .values({name: bindparam(f"remember_{name}", type_=ledger_t.c[name].type) for name in ENTRY_COLUMNS})
-            .on_conflict_do_nothing(**dialect.conflict_target(UNIQUE_ENTRY))
-            .returning(ledger_t.c.id)
-            .cte("remembering"))
 
 
 def signed_message(timestamp: int, body: bytes) -> str:
@@ -52,10 +36,6 @@ def ledger_entry(dbsession, *, backend: str, timestamp: int, body: bytes, window
     expires_at = dt.datetime.fromtimestamp(timestamp + window_seconds + 1, dt.UTC)
     return {"issuer": f"backend:{backend}", "kind": KIND, "value": signed_message(timestamp, body),
             "expires_at": max(expires_at, now), "created_at": now}
-
-
-def remembering_parameters(entry: dict) -> dict:
-    return {f"remember_{name}": entry[name] for name in ENTRY_COLUMNS}
 
 
 def remember_signed_message(dbsession, entry: dict) -> bool:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, exists, select
 
 from ..attempts.service import unknown_attempt
+from ..lti.replay import remembering_cte, remembering_parameters
 from ..models import Attempt, Exam, Lms
 from ..models.dialect import dialect_of, mark_written
-from .replay import remember_signed_message, remembering_cte, remembering_parameters
+from .replay import remember_signed_message
 
 attempt_t = Attempt.__table__
 exam_t = Exam.__table__
@@ -93,7 +94,7 @@ TARGET_QUERY = (
 def target_remembering_query(dialect):
     """Where the dialect chains writes: the same read, writing a signed message to the replay
     ledger in the same round trip (column ``remembered``: it was new)."""
-    return TARGET_QUERY.add_columns(exists(select(remembering_cte(dialect).c.id)).label("remembered"))
+    return TARGET_QUERY.add_columns(exists(select(remembering_cte(dialect, 1).c.kind)).label("remembered"))
 
 
 def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = None) -> tuple[ReviewTarget, bool]:
@@ -106,7 +107,7 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
         row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
     elif (dialect := dialect_of(connection)).chains_writes:
         row = connection.execute(target_remembering_query(dialect),
-                                 {"code": attempt_code, **remembering_parameters(remember)}).mappings().one_or_none()
+                                 {"code": attempt_code, **remembering_parameters([remember])}).mappings().one_or_none()
         mark_written(dbsession)
         fresh = row is not None and row["remembered"]
     else:
