@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import events
-from ..attempts import lifecycle
+from ..attempts import lifecycle, timing
 from ..errors import Conflict, Forbidden, InvalidPayload, NotFound, Unauthenticated
 from ..models import (
     COMPLETED_STATUSES,
@@ -149,7 +149,8 @@ def _impossible(attempt: Attempt, action: str, message: str) -> Conflict:
 
 def _close_pause(attempt: Attempt, now: dt.datetime) -> None:
     if attempt.paused_at is not None:
-        attempt.paused_seconds = (attempt.paused_seconds or 0) + max(0, int((now - attempt.paused_at).total_seconds()))
+        # The ledger keeps what the running clock shows: the same sum, from one function.
+        attempt.paused_seconds = timing.paused_seconds(attempt, now)
         attempt.paused_at = None
 
 

@@ -9,6 +9,7 @@ from ..models import MessageType
 from ..security import Permission
 from . import claims as c
 from .keys import ALGORITHM, jwks
+from .platform import PRODUCT_FAMILY_CODE
 from .tokens import ALGORITHMS
 from .urls import platform_urls
 
@@ -48,7 +49,7 @@ def openid_configuration(request):
         "claims_supported": ["iss", "aud", "azp", "sub", "exp", "iat", "nonce", "name", "given_name", "family_name",
                              "email"],
         "https://purl.imsglobal.org/spec/lti-platform-configuration": {
-            "product_family_code": "proctorhub",
+            "product_family_code": PRODUCT_FAMILY_CODE,
             "version": __version__,
             "messages_supported": [{"type": message_type.value} for message_type in MessageType],
         },
