@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from .. import events
 from ..attempts import lifecycle, timing
@@ -98,6 +98,9 @@ def _find_target(dbsession, client_id: str, request: ControlRequest, digest: str
         select(Attempt, ToolConfiguration, _replayed(request, digest))
         .join(Exam, Attempt.exam_id == Exam.id)
         .join(ToolConfiguration, Exam.configuration_id == ToolConfiguration.id)
+        # The joins above load attempt.exam and exam.configuration too (without this the ORM
+        # would join both tables a second time for their eager relationships).
+        .options(contains_eager(Attempt.exam).contains_eager(Exam.configuration))
         .where(ToolConfiguration.client_id == client_id, Exam.resource_link_id == request.resource_link_id,
                Attempt.user_id == request.user_sub, Attempt.attempt_number == request.attempt_number,
                Attempt.archived_at.is_(None))
