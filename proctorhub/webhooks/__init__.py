@@ -6,5 +6,28 @@
 """
 
 
+import sqlalchemy as sa
+
+from ..models import Delivery, DeliveryStatus, utcnow
+
+
+def delivery_gauges(metrics, engine):
+    """A scrape hook: the deliveries due and not yet delivered, and how long the oldest has been
+    due (the database knows, whichever process delivers them)."""
+
+    def read() -> None:
+        now = utcnow()
+        with engine.connect() as connection:
+            pending, oldest = connection.execute(
+                sa.select(sa.func.count(), sa.func.min(Delivery.next_try_at))
+                .where(Delivery.status == DeliveryStatus.pending.value, Delivery.next_try_at <= now)).one()
+        metrics.deliveries_pending.set(pending)
+        metrics.delivery_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
+
+    return read
+
+
 def includeme(config):
+    registry = config.registry
+    registry.metrics.add_scrape_hook(delivery_gauges(registry.metrics, registry["dbengine"]))
     config.include(".resources")

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 def start_embedded(registry) -> threading.Event:
     """Run a worker in a daemon thread of this process; answer the event that stops it."""
-    worker = Worker(registry["dbsession_factory"], registry.app_settings, registry.worker_settings)
+    worker = Worker(registry["dbsession_factory"], registry.app_settings, registry.worker_settings,
+                    metrics=registry.metrics)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), name="proctorhub-worker", daemon=True)
     thread.start()

@@ -59,7 +59,7 @@ def purge_expired(engine, app_settings, *, now: dt.datetime) -> int:
 
 class Worker:
     def __init__(self, session_factory, app_settings, settings: WorkerSettings, *, fetcher=None,
-                 mailer=None, box: SecretBox | None = None, clock=utcnow, purge=purge_expired):
+                 mailer=None, box: SecretBox | None = None, clock=utcnow, purge=purge_expired, metrics=None):
         self.session_factory = session_factory
         self.app_settings = app_settings
         self.settings = settings
@@ -68,6 +68,8 @@ class Worker:
         self.box = box or SecretBox.from_settings(app_settings)
         self.clock = clock
         self.purge = purge
+        # The web process's metrics when the worker runs inside it (its tries are counted there).
+        self.metrics = metrics
         self._pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="proctorhub-send")
         self._next_purge: dt.datetime | None = None
 
@@ -98,7 +100,11 @@ class Worker:
         with self.transaction() as session:
             delivery.record(session, results, now=self.clock(), schedule=settings.retry_schedule,
                             disable_after=settings.disable_after)
-        return len(results), sum(1 for r in results if r.ok)
+        delivered = sum(1 for r in results if r.ok)
+        if self.metrics is not None:
+            self.metrics.deliveries.labels(outcome="delivered").inc(delivered)
+            self.metrics.deliveries.labels(outcome="failed").inc(len(results) - delivered)
+        return len(results), delivered
 
     def send_digests(self) -> int:
         mail = self.settings.mail

@@ -21,6 +21,7 @@ from proctorhub.models import Delivery, DeliveryTry, Event, WebhookEndpoint
 from proctorhub.webhooks import delivery as delivery_module
 
 from ... import factories as f
+from ..ops.test_operations import sample
 from .conftest import register
 
 
@@ -310,3 +311,25 @@ def test_a_running_worker_keeps_what_it_started_with_out_of_full_collections(mak
         runner.join(timeout=10)
         gc.unfreeze()
     assert not runner.is_alive()
+
+
+def test_metrics_show_the_deliveries_due_and_the_embedded_workers_tries(testapp, admin, dbsession, receiver,
+                                                                       make_worker):
+    register(testapp, admin, receiver.url)
+    lms_token = f.auth(f.token(dbsession, role="lms", name="lms"))
+    code = testapp.post_json("/api/v1/attempts", {
+        "backend": "rest", "user": {"id": "learner-1"}, "context": {"id": "course-1"},
+        "resource_link": {"id": "final"}, "attempt_number": 1}, headers=lms_token, status=201).json["attempt_code"]
+    body, headers = f.signed("rest", f.rest_payload(code, status="suspicious"))
+    testapp.post("/api/v1/reviews/rest", body, headers=headers, status=200)
+    worker = make_worker()
+    worker.metrics = testapp.app.registry.metrics
+    assert worker.hand_out() == 3
+    text = testapp.get("/metrics").text
+    assert sample(text, "proctorhub_webhook_deliveries_pending") == 3
+    assert sample(text, "proctorhub_webhook_delivery_lag_seconds") >= 0
+    worker.run_until_idle()
+    text = testapp.get("/metrics").text
+    assert sample(text, "proctorhub_webhook_deliveries_pending") == 0
+    assert sample(text, "proctorhub_webhook_delivery_lag_seconds") == 0
+    assert sample(text, "proctorhub_webhook_deliveries_total", outcome="delivered") == 3
