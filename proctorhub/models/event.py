@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base, JSONType, UTCDateTime, utcnow
@@ -29,6 +29,9 @@ class Event(Base):
     __table_args__ = (
         Index("ix_event_undelivered", "delivered_at", "id"),
         Index("ix_event_attempt", "attempt_id", "id"),
+        # The email digest's events (alembic 0011); no other event is written into it.
+        Index("ix_event_needs_attention", "id", sqlite_where=text("kind = 'review.needs_attention'"),
+              postgresql_where=text("kind = 'review.needs_attention'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
