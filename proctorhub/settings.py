@@ -163,6 +163,11 @@ ENVIRONMENT = {
     "PROCTORHUB_ENCRYPTION_KEYS": "proctorhub.encryption_keys",
     "PROCTORHUB_BACKENDS": "proctorhub.backends",
     "PROCTORHUB_METRICS_TOKEN": "proctorhub.metrics_token",
+    # The worker's mail (worker/settings.py reads them through the same overrides).
+    "PROCTORHUB_MAIL_HOST": "proctorhub.mail.host",
+    "PROCTORHUB_MAIL_USERNAME": "proctorhub.mail.username",
+    "PROCTORHUB_MAIL_PASSWORD": "proctorhub.mail.password",
+    "PROCTORHUB_MAIL_FROM_ADDRESS": "proctorhub.mail.from_address",
 }
 
 
@@ -280,11 +285,11 @@ def parse_settings(raw: dict) -> AppSettings:
         if key.startswith(LMS_PREFIX):
             slug, _, option = key[len(LMS_PREFIX):].partition(".")
             if not slug or option != "return_url_hosts":
-                raise SettingsError(f"{key} should read proctorhub.lms.<slug>.return_url_hosts")
+                problems.append(f"{key} should read proctorhub.lms.<slug>.return_url_hosts")
+                continue
             hosts = tuple(h.strip().lower().rstrip(".") for h in str(value).replace(",", " ").split())
-            for host in hosts:
-                if not HOST_ENTRY.fullmatch(host):
-                    raise SettingsError(f"{key}: {host!r} is not a host name (or *.domain)")
+            wrong = [host for host in hosts if not HOST_ENTRY.fullmatch(host)]
+            problems.extend(f"{key}: {host!r} is not a host name (or *.domain)" for host in wrong)
             lms_return_url_hosts[slug] = hosts
     issuer = str(settings["proctorhub.issuer"]).strip().rstrip("/")
     if not issuer.startswith(("http://", "https://")):
@@ -345,6 +350,7 @@ STARTUP_CHECKS = [
     "proctorhub.operations.startup:session_secret_problems",
     "proctorhub.operations.startup:encryption_key_problems",
     "proctorhub.operations.startup:database_problems",
+    "proctorhub.worker.settings:worker_settings_problems",
 ]
 
 

@@ -8,13 +8,12 @@ and so may the SMTP host (``PROCTORHUB_MAIL_HOST``), so that ``production.ini`` 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 
 from pyramid.settings import asbool
 
-from ..settings import SettingsError, _int, _seconds
+from ..settings import SettingsError, _env_overrides, _int, _positive_number, _seconds
 
 DEFAULTS = {
     "proctorhub.worker.embedded": "false",
@@ -35,13 +34,6 @@ DEFAULTS = {
     "proctorhub.mail.from_address": "proctorhub@localhost",
     "proctorhub.mail.timeout_seconds": "30",
     "proctorhub.mail.digest_interval_seconds": "3600",
-}
-
-ENVIRONMENT = {
-    "PROCTORHUB_MAIL_HOST": "proctorhub.mail.host",
-    "PROCTORHUB_MAIL_USERNAME": "proctorhub.mail.username",
-    "PROCTORHUB_MAIL_PASSWORD": "proctorhub.mail.password",
-    "PROCTORHUB_MAIL_FROM_ADDRESS": "proctorhub.mail.from_address",
 }
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(s|m|h|d)")
@@ -90,10 +82,7 @@ def parse_schedule(raw: str) -> tuple[dt.timedelta, ...]:
 
 
 def parse_worker_settings(raw: dict) -> WorkerSettings:
-    settings = {**DEFAULTS, **raw}
-    for variable, key in ENVIRONMENT.items():
-        if os.environ.get(variable):
-            settings[key] = os.environ[variable]
+    settings = {**DEFAULTS, **_env_overrides(raw)}
     transport = str(settings["proctorhub.mail.transport"]).strip().lower()
     if transport not in ("smtp", "log"):
         raise SettingsError(f"proctorhub.mail.transport must be smtp or log, not {transport!r}")
@@ -116,7 +105,19 @@ def parse_worker_settings(raw: dict) -> WorkerSettings:
         lanes=_int(settings, "proctorhub.worker.lanes", minimum=1),
         timeout_seconds=_seconds(settings, "proctorhub.webhooks.timeout_seconds"),
         retry_schedule=parse_schedule(settings["proctorhub.webhooks.retry_schedule"]),
-        disable_after=dt.timedelta(hours=_seconds(settings, "proctorhub.webhooks.disable_after_hours")),
-        rotation_overlap=dt.timedelta(hours=_seconds(settings, "proctorhub.webhooks.rotation_overlap_hours")),
+        disable_after=dt.timedelta(
+            hours=_positive_number(settings, "proctorhub.webhooks.disable_after_hours", "hours")),
+        rotation_overlap=dt.timedelta(
+            hours=_positive_number(settings, "proctorhub.webhooks.rotation_overlap_hours", "hours")),
         mail=mail,
     )
+
+
+def worker_settings_problems(given: dict, _app_settings) -> list[str]:
+    """A start-up check: the worker's settings (every process reads them, the embedded worker and
+    ``proctorhub worker`` alike) are readable."""
+    try:
+        parse_worker_settings(given)
+    except SettingsError as exc:
+        return list(exc.problems)
+    return []

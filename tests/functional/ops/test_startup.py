@@ -39,6 +39,23 @@ def test_every_problem_in_one_message(base_settings, tmp_path):
     assert caught.value.code.startswith("proctorhub cannot start:\n  - ")
 
 
+def test_lms_and_worker_settings_join_the_same_message(base_settings):
+    settings = {**base_settings,
+                "proctorhub.max_body_bytes": "lots",
+                "proctorhub.lms.default.return_url_hosts": "lms.test not_a/host",
+                "proctorhub.lms.default.colour": "blue",
+                "proctorhub.webhooks.disable_after_hours": "abc"}
+    with pytest.raises(StartupError) as caught:
+        main({}, **settings)
+    text = "\n".join(caught.value.problems)
+    for expected in ("proctorhub.max_body_bytes", "'not_a/host' is not a host name",
+                     "proctorhub.lms.default.colour should read", "disable_after_hours", "number of hours"):
+        assert expected in text, expected
+    # Each is a line of its own (beside the database's, unmigrated here).
+    assert sum("proctorhub.lms.default" in line or "proctorhub.max_body_bytes" in line or "_hours" in line
+               for line in caught.value.problems) == 4
+
+
 @pytest.mark.parametrize("secret", ["test-session-secret", "dev-session-secret-change-me"])
 def test_development_secrets_need_development_mode(base_settings, secret):
     with pytest.raises(StartupError, match="development value|shorter than 32 bytes"):
