@@ -40,11 +40,6 @@ def review_json(review: Review | None) -> dict | None:
     return {**review_fields(review), "comments": [comment_json(c) for c in review.comments]}
 
 
-def attempt_time(attempt: Attempt, now=None) -> dict:
-    """The attempt's time ledger (DESIGN.md 5.1) read at ``now`` (the request's clock; default:
-    now): null where not known. See ``attempts.timing``."""
-    return time_fields(attempt, now)
-
 
 def attempt_json(attempt: Attempt, review: Review | None, *, now=None) -> dict:
     """``now`` is the moment the ``time`` fields are read at (the request's clock; default: now)."""
@@ -67,6 +62,6 @@ def attempt_json(attempt: Attempt, review: Review | None, *, now=None) -> dict:
         "archived": attempt.archived,
         "created_at": iso(attempt.created_at),
         "modified_at": iso(attempt.modified_at),
-        "time": attempt_time(attempt, now),
+        "time": time_fields(attempt, now),  # the time ledger at the request's clock (attempts.timing)
         "review": review_json(review),
     }

@@ -88,6 +88,14 @@ def _nothing_here(request):
     return render_error(NotFound(f"nothing is at {raw_path(request)}"), request)
 
 
+def _hidden_from_caller(request) -> bool:
+    """The item is one that hides its existence, and the caller may not see it."""
+    context = request.context
+    view_permission = getattr(context, "view_permission", None)
+    return bool(_hides_existence(request) and view_permission
+                and not request.has_permission(view_permission, context))
+
+
 def _hides_existence(request) -> bool:
     return bool(getattr(getattr(request, "context", None), "hides_existence", False))
 
@@ -96,9 +104,7 @@ def _hides_existence(request) -> bool:
 def forbidden(exc, request):
     if request.identity is None:
         return _unauthenticated(request)
-    context = request.context
-    view_permission = getattr(context, "view_permission", None)
-    if _hides_existence(request) and view_permission and not request.has_permission(view_permission, context):
+    if _hidden_from_caller(request):
         # Someone who may not see this item learns no more than if it did not exist.
         return _nothing_here(request)
     return render_error(
@@ -167,12 +173,8 @@ def not_found(exc, request):
     if isinstance(exc, PredicateMismatch):
         # Something is here, but no view of it takes this method (or this Accept): 405 for a
         # method, unless the caller may not see the item at all (then it is not here for them).
-        context = request.context
-        view_permission = getattr(context, "view_permission", None)
-        hidden = (_hides_existence(request) and view_permission
-                  and not request.has_permission(view_permission, context))
         allowed = allowed_methods(request)
-        if allowed and request.method not in allowed and not hidden:
+        if allowed and request.method not in allowed and not _hidden_from_caller(request):
             return _method_not_allowed(request, allowed)
     return _nothing_here(request)
 

@@ -35,7 +35,8 @@ class OAuthError(ProctorhubError):
     status = 400
 
 
-def _configuration(dbsession, client_id: str) -> ToolConfiguration | None:
+def configuration_for_client(dbsession, client_id: str) -> ToolConfiguration | None:
+    """The tool configuration whose client_id this is (the token endpoint's and the ACS's lookup)."""
     return dbsession.execute(
         select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
     ).scalar_one_or_none()
@@ -44,7 +45,7 @@ def _configuration(dbsession, client_id: str) -> ToolConfiguration | None:
 def _verified_assertion(dbsession, assertion: str, settings) -> tuple[ToolConfiguration, dict]:
     """The tool and the assertion's claims, every check passed (``LtiError`` naming the check)."""
     header, unverified = unverified_header_and_claims(assertion)
-    configuration = _configuration(dbsession, unverified["iss"])
+    configuration = configuration_for_client(dbsession, unverified["iss"])
     if configuration is None:
         raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
     key = tool_public_key(configuration, header.get("kid"), settings)

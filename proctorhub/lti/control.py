@@ -29,6 +29,7 @@ from ..models import (
     Exam,
     ToolConfiguration,
 )
+from .access_tokens import configuration_for_client
 
 ACTIONS = ("pause", "resume", "terminate", "update", "flag")
 S = AttemptStatus
@@ -69,12 +70,6 @@ class ControlResult:
     extra_time: int  # whole minutes granted in total
     attempt: Attempt
     applied: bool  # False for a replay, or a request that asked for what already holds
-
-
-def configuration_for_client(dbsession, client_id: str) -> ToolConfiguration | None:
-    return dbsession.execute(
-        select(ToolConfiguration).where(ToolConfiguration.client_id == client_id)
-    ).scalar_one_or_none()
 
 
 def _replayed(request: ControlRequest, digest: str):

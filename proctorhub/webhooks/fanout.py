@@ -22,10 +22,11 @@ from ..attempts.serialize import attempt_json, iso, review_json
 from ..models import Attempt, Event, EventKind, Review
 from ..models.dialect import dialect_of
 from ..models.webhook import Delivery, DeliveryStatus, WebhookEndpoint, new_webhook_id
+from . import service
 
 # Any number: the key of the advisory lock that makes handing out a one-worker-at-a-time step.
 HAND_OUT_LOCK = 0x70726F63  # "proc"
-EVENT_TYPES = frozenset(kind.value for kind in EventKind)
+EVENT_TYPES = frozenset(service.EVENT_TYPES)
 event_t = Event.__table__
 delivery_t = Delivery.__table__
 

@@ -18,10 +18,6 @@ from ..schemas import parse_row_id
 from . import service
 
 
-def _row_id(name: str) -> int | None:
-    return parse_row_id(name)
-
-
 class DeliveryResource(Item):
     pass
 
@@ -35,7 +31,7 @@ class DeliveriesResource(Resource):
         self.endpoint_id = endpoint_id
 
     def __getitem__(self, name):
-        delivery = service.get_delivery(self.request.dbsession, self.lms.id, _row_id(name), self.endpoint_id)
+        delivery = service.get_delivery(self.request.dbsession, self.lms.id, parse_row_id(name), self.endpoint_id)
         return DeliveryResource(self.request, name, self, delivery)
 
 
@@ -56,7 +52,7 @@ class WebhooksResource(Resource):
         return self.__parent__.row
 
     def __getitem__(self, name):
-        endpoint = service.get_endpoint(self.request.dbsession, self.lms.id, _row_id(name))
+        endpoint = service.get_endpoint(self.request.dbsession, self.lms.id, parse_row_id(name))
         return WebhookResource(self.request, name, self, endpoint)
 
 
