@@ -70,7 +70,7 @@ def create_attempt(request):
     attempt, created = find_or_create_attempt(request.dbsession, request.backends, request.lms.id,
                                               attempt_request(data))
     request.response.status_int = 201 if created else 200
-    return attempt_json(attempt, None if created else review_of(request.dbsession, attempt))
+    return attempt_json(attempt, None if created else review_of(request.dbsession, attempt), now=request.now)
 
 
 @view_config(route_name="api.attempt", request_method="GET", renderer="json", permission=Permission.lms)
@@ -84,4 +84,4 @@ def archive_attempt(request):
     """Archive the attempt (a reset or retake). It is never erased; late reviews still land."""
     attempt = get_attempt(request.dbsession, request.matchdict["attempt_code"], request.lms.id)
     archive(request.dbsession, attempt)
-    return attempt_json(attempt, review_of(request.dbsession, attempt))
+    return attempt_json(attempt, review_of(request.dbsession, attempt), now=request.now)

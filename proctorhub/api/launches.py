@@ -58,5 +58,6 @@ def create_launch(request):
     return {
         "launch_url": platform_urls(request.app_settings.issuer)["launch_url_prefix"] + token,
         "expires_at": expires_at.isoformat(),
-        "attempt": attempt_json(attempt, None if created else review_of(request.dbsession, attempt)),
+        "attempt": attempt_json(attempt, None if created else review_of(request.dbsession, attempt),
+                                now=request.now),
     }

@@ -102,5 +102,5 @@ def review_callback(context, request):
     )
     answer = review_json(stored.review)
     answer["outcome"] = stored.outcome
-    answer["attempt"] = attempt_json(stored.attempt, stored.review)
+    answer["attempt"] = attempt_json(stored.attempt, stored.review, now=request.now)
     return answer
