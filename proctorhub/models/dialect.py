@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from .attempt import Attempt
 from .event import Event
 from .meta import utcnow
+from .sqlite_checkpoints import BACKSTOP_PAGES, checkpoint_in_background
 from .sqlite_writers import queue_sqlite_writers
 
 attempt_t = Attempt.__table__
@@ -202,7 +203,8 @@ class SQLite(Dialect):
     chains_writes = False
 
     def set_up(self, engine) -> None:
-        sqlalchemy.event.listen(engine, "connect", _tune_sqlite)
+        tune = _tune_sqlite_checkpointed_elsewhere if checkpoint_in_background(engine) else _tune_sqlite
+        sqlalchemy.event.listen(engine, "connect", tune)
         queue_sqlite_writers(engine)
 
     def insert(self, table):
@@ -233,6 +235,13 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _tune_sqlite_checkpointed_elsewhere(dbapi_connection, record):
+    """``_tune_sqlite``, for a file that ``sqlite_checkpoints`` checkpoints: SQLite's own
+    checkpoint, inside a commit, stays only as the backstop."""
+    _tune_sqlite(dbapi_connection, record)
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
 
 
 DIALECTS = {dialect.name: dialect for dialect in (PostgreSQL, SQLite)}

@@ -1,0 +1,75 @@
+"""SQLite's WAL checkpoints in the background (models/sqlite_checkpoints.py), on files of their own."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+
+import sqlalchemy as sa
+
+from proctorhub.models import get_engine
+from proctorhub.models.sqlite_checkpoints import BACKSTOP_PAGES, Checkpointer, checkpoint_in_background
+
+ROWS, ROW_BYTES = 400, 8000  # about 3 MB: 800 pages, below SQLite's own threshold of 1000
+
+
+def write_pages(engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)"))
+        connection.execute(sa.text("INSERT INTO filler (body) VALUES (:body)"),
+                           [{"body": os.urandom(ROW_BYTES)} for _ in range(ROWS)])
+
+
+def test_a_file_database_is_checkpointed_by_the_thread_not_by_commits(tmp_path):
+    path = tmp_path / "db.sqlite"
+    engine = get_engine({"sqlalchemy.url": f"sqlite:///{path}"})
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == BACKSTOP_PAGES
+        write_pages(engine)
+        # A commit leaves its pages in the WAL; only a checkpoint copies them into the file.
+        deadline = time.monotonic() + 5
+        while path.stat().st_size < ROWS * ROW_BYTES and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.stat().st_size >= ROWS * ROW_BYTES
+    finally:
+        engine.dispose()
+
+
+def test_an_in_memory_database_is_left_to_sqlite():
+    engine = get_engine({"sqlalchemy.url": "sqlite://"})
+    try:
+        assert checkpoint_in_background(engine) is False
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
+    finally:
+        engine.dispose()
+
+
+def test_a_removed_file_is_not_created_again_and_a_new_one_is_followed(tmp_path):
+    path = tmp_path / "db.sqlite"
+    checkpointer = Checkpointer()
+    first = sqlite3.connect(path)
+    first.execute("PRAGMA journal_mode=WAL")
+    first.execute("CREATE TABLE t (x)")
+    first.commit()
+    checkpointer.checkpoint(str(path))
+    first.close()
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(f"{path}{suffix}"):
+            os.remove(f"{path}{suffix}")
+
+    checkpointer.checkpoint(str(path))
+    assert not path.exists()
+
+    second = sqlite3.connect(path)
+    second.execute("PRAGMA journal_mode=WAL")
+    second.execute("PRAGMA wal_autocheckpoint=0")
+    second.execute("CREATE TABLE u (x BLOB)")
+    second.executemany("INSERT INTO u VALUES (?)", [(os.urandom(4000),) for _ in range(50)])
+    second.commit()
+    before = path.stat().st_size
+    checkpointer.checkpoint(str(path))
+    assert path.stat().st_size > before  # the new file's pages were copied in
+    second.close()
