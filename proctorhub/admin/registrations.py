@@ -107,7 +107,6 @@ def registration_start(context, request):
     token inside ``redirect_url`` is shown this once."""
     started = _start(request, json_body(request, schema_for(request)))
     request.response.status_int = 201
-    request.response.headers["Cache-Control"] = "no-store"
     return {**registration_json(request, started.registration), "redirect_url": started.redirect_url}
 
 
@@ -155,7 +154,6 @@ def registration_start_form(context, request):
                 "nav": "configurations",
             }, request=request)
             response.status_int = 201
-            response.headers["Cache-Control"] = "no-store"
             return response
     return _list_page(request, context, values=values, errors=errors, status=400)
 

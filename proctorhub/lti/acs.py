@@ -38,7 +38,7 @@ def issue_token(request):
     Refusals are RFC 6749 section 5.2 answers (``{"error", "error_description"}``)."""
     answer = access_tokens.issue(request.dbsession, request.POST, settings=request.app_settings,
                                  encryptor=request.encryptor)
-    request.response.headers["Cache-Control"] = "no-store"
+    # RFC 6749 5.1 asks HTTP/1.0 caches too (the security headers tween sets Cache-Control).
     request.response.headers["Pragma"] = "no-cache"
     return answer
 
@@ -49,8 +49,7 @@ def oauth_refused(exc, request):
     if exc.details:
         body["details"] = exc.details
     response = Response(json_body=body, content_type="application/json", status=exc.status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
+    response.headers["Pragma"] = "no-cache"  # as on the answer (RFC 6749 5.1)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="proctorhub", error="invalid_client"'
     return response
@@ -159,7 +158,5 @@ def assessment_control(request):
 
     result = apply_control(request.dbsession, client_id=client_id, request=control, raw=raw, now=now,
                            on_terminate=on_terminate)
-    response = Response(json_body={"status": result.status, "extra_time": result.extra_time},
-                        content_type=media_type, charset=None)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return Response(json_body={"status": result.status, "extra_time": result.extra_time},
+                    content_type=media_type, charset=None)

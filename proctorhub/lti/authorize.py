@@ -26,10 +26,8 @@ def authorize(request):
     fields = {"id_token": id_token}
     if done.state is not None:
         fields["state"] = done.state
-    response = render_to_response(
+    return render_to_response(
         "proctorhub:templates/lti_form_post.jinja2",
         {"action": done.redirect_uri, "fields": fields, "tool_name": done.configuration.name},
         request=request,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -49,5 +49,4 @@ def authorization_refused(exc, request):
                                   {"action": exc.redirect_uri, "fields": fields, "tool_name": "the tool"},
                                   request=request)
     response.status_int = exc.status
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -22,7 +22,6 @@ def enter_launch(request):
     launch = launch_entry(request.dbsession, token=request.matchdict["token"], cookie_hash=cookie_hash(request))
     hint = secrets.token_urlsafe(32)
     response = HTTPFound()
-    response.headers["Cache-Control"] = "no-store"
     current = None if launch.session_id is None else SimpleNamespace(
         id=launch.session_id, user_id=launch.session_user_id, expires_at=launch.session_expires_at)
     session_id, new_session = bind_browser_session(request, response, launch.user_id, current)

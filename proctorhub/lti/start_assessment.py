@@ -20,6 +20,4 @@ def start_assessment(request):
         raise LtiError("the form field JWT is missing", code="missing_jwt")
     return_url = start(request.dbsession, token, cookie_hash=cookie_hash(request),
                        app_settings=request.app_settings)
-    response = HTTPFound(location=return_url)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return HTTPFound(location=return_url)

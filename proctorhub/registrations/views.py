@@ -54,7 +54,6 @@ def register(request):
     metadata = read_tool_metadata(parse_json_object(request.body))
     refuse_private_addresses(request, metadata.fetched_urls)
     configuration = service.complete(request.dbsession, registration, metadata)
-    request.response.headers["Cache-Control"] = "no-store"
     return service.registration_response(configuration, metadata)
 
 

@@ -8,8 +8,11 @@
   says ``framing_allowed = True``: the LTI browser steps, which an LMS may show in an iframe.
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` (a launch URL carries
   its token: it must not reach the tool as a Referer).
-- ``Cache-Control: no-store`` on every response that did not choose its own caching (admin pages,
-  API answers and tokens hold personal data or secrets; the JWKS and static files choose theirs).
+- ``Cache-Control: no-store`` on every response that did not choose its own caching: admin pages
+  and API answers hold personal data, and the LTI and registration answers carry tokens or secrets
+  (launch redirects, the id_token form, ACS access tokens and answers, registration tokens and
+  client ids). This is the one place that says so: views set no ``Cache-Control`` of their own
+  unless they may be cached (the JWKS, the OpenID configuration, static files).
 - ``Strict-Transport-Security`` when ``proctorhub.secure_cookies`` is on (served over HTTPS).
 """
 
