@@ -32,6 +32,13 @@ def can_move(old: str, new: str) -> bool:
     return new in INCOMPLETE_MOVES.get(old, set())
 
 
+def past_submission(status: str) -> bool:
+    """Whether the attempt has gone past ``submitted``: reviewed or terminated. Submitting or
+    terminating it is then 409 (the LMS API and the ACS both ask here); a submitted attempt may
+    still be submitted again or terminated."""
+    return status in COMPLETED_STATUSES and status != S.submitted
+
+
 def check_move(old: str, new: AttemptStatus) -> None:
     """Raise ``Conflict`` (409 ``invalid_status_change``) for a move the lifecycle forbids."""
     if not can_move(old, new):

@@ -9,7 +9,6 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from ..errors import Conflict, InvalidPayload, NotFound
 from ..models import (
-    COMPLETED_STATUSES,
     Attempt,
     AttemptStatus,
     Event,
@@ -204,7 +203,7 @@ def latest_live_attempt(dbsession, *, lms_id: int, user_id: str, resource_link_i
 
 def submit(dbsession, attempt: Attempt) -> None:
     """The learner finished: ``submitted`` (again is harmless); 409 once reviewed or terminated."""
-    if attempt.status in COMPLETED_STATUSES and attempt.status != AttemptStatus.submitted:
+    if lifecycle.past_submission(attempt.status):
         raise Conflict(f"the attempt is {attempt.status}; it was submitted already", code="invalid_status_change",
                        details={"from": attempt.status, "to": AttemptStatus.submitted.value})
     lifecycle.move(dbsession, attempt, AttemptStatus.submitted, reason="submitted by the LMS")

@@ -181,7 +181,7 @@ def _apply(dbsession, attempt: Attempt, request: ControlRequest, now: dt.datetim
     if action == "terminate":
         if status == S.terminated:
             return False
-        if status in COMPLETED_STATUSES and status != S.submitted:
+        if lifecycle.past_submission(status):
             raise _impossible(attempt, action, f"the attempt is {status} already; it cannot be terminated")
         _close_pause(attempt, now)
         on_terminate(attempt)

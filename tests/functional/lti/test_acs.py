@@ -137,6 +137,22 @@ def test_string_and_numeric_severity_bounds(flow, started, dbsession):
     assert _acs(flow, started, "flag", incident_severity=0)["status"] == "running"
 
 
+def test_a_submitted_attempt_may_be_terminated_but_not_a_reviewed_one(flow, started, dbsession):
+    attempt = _attempt(dbsession)
+    for status in ("verified", "rejected", "second_review_required", "error"):
+        attempt.status = status
+        dbsession.commit()
+        before = snapshot(dbsession)
+        refused = _acs(flow, started, "terminate", status=409)["error"]
+        assert refused["code"] == "invalid_status_change"
+        assert refused["details"] == {"action": "terminate", "from": status, "status": "complete"}
+        assert snapshot(dbsession) == before
+    attempt.status = "submitted"
+    dbsession.commit()
+    assert _acs(flow, started, "terminate") == {"status": "terminated", "extra_time": 0}
+    assert _attempt(dbsession).status == "terminated"
+
+
 def test_extra_time_must_be_whole_non_negative_minutes(flow, started, dbsession):
     before = snapshot(dbsession)
     for bad in (-5, 1.5, "10", True):

@@ -150,6 +150,22 @@ def test_submit_is_idempotent_but_not_after_completion(flow, testapp, dbsession)
                         status=404).json["error"]["code"] == "unknown_attempt"
 
 
+def test_submit_is_refused_once_reviewed_or_terminated(flow, testapp, dbsession):
+    from ... import factories as f
+
+    flow.start(flow.signed(flow.start_proctoring()))
+    attempt = dbsession.execute(select(Attempt)).scalar_one()
+    url = f"/api/v1/attempts/{attempt.attempt_code}/submit"
+    for status in ("verified", "rejected", "second_review_required", "error", "terminated"):
+        attempt.status = status
+        dbsession.commit()
+        before = snapshot(dbsession)
+        refused = testapp.post(url, headers=f.auth(flow.lms), status=409).json["error"]
+        assert refused["code"] == "invalid_status_change"
+        assert refused["details"] == {"from": status, "to": "submitted"}
+        assert snapshot(dbsession) == before
+
+
 def test_every_statement_of_a_launch_is_cached_by_sqlalchemy(flow, app):
     """A statement compiled afresh for every launch once cost each launch on PostgreSQL about
     1.4 ms (see tests/statement_cache.py)."""
