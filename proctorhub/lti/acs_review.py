@@ -21,7 +21,7 @@ from ..attempts.incidents import flagged_incidents
 from ..errors import Conflict
 from ..models import AttemptStatus, Event, EventKind, Review, ReviewComment, ReviewStatus
 from ..models.retry import flush_or_retry
-from ..reviews.service import settle_attempt, snapshot
+from ..reviews.service import overwrite_review, settle_attempt
 
 ACS_BACKEND = "acs"
 PASSING = frozenset({ReviewStatus.passed.value})
@@ -55,7 +55,7 @@ def settle_terminate(dbsession, *, attempt, configuration, control, raw: dict, n
     review = dbsession.execute(
         select(Review).where(Review.attempt_code == attempt.attempt_code).with_for_update(of=Review)
     ).scalar_one_or_none()
-    outcome = "created"
+    outcome, replaced_by = "created", None
     if review is None:
         review = Review(attempt_code=attempt.attempt_code, attempt_id=attempt.id, exam_id=attempt.exam_id,
                         context_id=attempt.exam.context_id, backend=ACS_BACKEND, created_at=now)
@@ -63,22 +63,13 @@ def settle_terminate(dbsession, *, attempt, configuration, control, raw: dict, n
         if not app_settings.allow_review_updates:
             raise Conflict("a review for this attempt is already stored and updates are turned off",
                            code="review_exists", details={"attempt_code": attempt.attempt_code})
-        dbsession.add(snapshot(review, replaced_by="acs:terminate"))
-        outcome = "updated"
-    review.comments[:] = comments
+        outcome, replaced_by = "updated", "acs:terminate"
     # Everything the review said comes from this terminate now: nothing of a vendor review it
     # replaces (its backend, signature time, video link, named reviewer, staff note) stays behind.
-    review.backend = ACS_BACKEND
-    review.status = status.value
-    review.vendor_status = vendor_status[:255]
-    review.raw_payload = raw
-    review.payload_digest = digest
-    review.signed_at = None
-    review.video_link_encrypted = None
-    review.reviewer = None
-    review.vendor_reviewed_by = None
-    review.note = None
-    review.modified_at = now
+    overwrite_review(dbsession, review, replaced_by=replaced_by, backend=ACS_BACKEND, status=status.value,
+                     vendor_status=vendor_status[:255], raw_payload=raw, digest=digest, comments=comments,
+                     signed_at=None, video_link_encrypted=None, reviewer=None, vendor_reviewed_by=None,
+                     modified_at=now)
     dbsession.add(review)
     flush_or_retry(dbsession)
     dbsession.add(Event(kind=EventKind.review_received.value, attempt_id=attempt.id,

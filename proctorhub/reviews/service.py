@@ -123,6 +123,33 @@ def snapshot(review: Review, replaced_by: str) -> ReviewHistory:
     )
 
 
+def overwrite_review(dbsession, review: Review, *, replaced_by: str | None, backend: str, status: str,
+                     vendor_status: str, raw_payload: dict, digest: str, comments: list[ReviewComment],
+                     signed_at: dt.datetime | None, video_link_encrypted: str | None, reviewer: StaffUser | None,
+                     vendor_reviewed_by: str | None, modified_at: dt.datetime | None = None) -> None:
+    """Make ``review`` say what a newer review says and nothing of what it said before: each
+    field given is written (None clears it), its comments are replaced, a staff note is cleared.
+    Its former state stays as a history row naming ``replaced_by`` (None: a review not stored
+    yet, with no former state). ``modified_at`` None leaves the time to the column's update
+    default. Each caller makes its own checks first, then emits its event and settles the attempt
+    (the vendor callback's update, an ACS terminate)."""
+    if replaced_by is not None:
+        dbsession.add(snapshot(review, replaced_by=replaced_by))
+    review.comments[:] = comments
+    review.backend = backend
+    review.status = status
+    review.vendor_status = vendor_status
+    review.raw_payload = raw_payload
+    review.payload_digest = digest
+    review.signed_at = signed_at
+    review.video_link_encrypted = video_link_encrypted
+    review.reviewer = reviewer
+    review.vendor_reviewed_by = vendor_reviewed_by
+    review.note = None
+    if modified_at is not None:
+        review.modified_at = modified_at
+
+
 def _comment_values(normalised: dict) -> list[dict]:
     return [
         {"position": i, "start": c["start"], "stop": c["stop"], "duration": c["duration"],
@@ -254,17 +281,11 @@ def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised
                        code="stale_review",
                        details={"attempt_code": target.attempt_code, "signed_at": signed_at.isoformat(),
                                 "stored_signed_at": review.signed_at.isoformat()})
-    dbsession.add(snapshot(review, replaced_by=f"vendor:{backend.name}"))
-    review.comments[:] = [ReviewComment(**c) for c in _comment_values(normalised)]
-    review.status = normalised["status"]
-    review.vendor_status = vendor_status
-    review.raw_payload = redacted_payload
-    review.payload_digest = digest
-    review.signed_at = signed_at
-    review.video_link_encrypted = video_link_encrypted
-    review.reviewer = reviewer.staff
-    review.vendor_reviewed_by = reviewer.text
-    review.note = None
+    overwrite_review(dbsession, review, replaced_by=f"vendor:{backend.name}", backend=backend.name,
+                     status=normalised["status"], vendor_status=vendor_status, raw_payload=redacted_payload,
+                     digest=digest, comments=[ReviewComment(**c) for c in _comment_values(normalised)],
+                     signed_at=signed_at, video_link_encrypted=video_link_encrypted, reviewer=reviewer.staff,
+                     vendor_reviewed_by=reviewer.text)
     flush_or_retry(dbsession)
     dbsession.add(
         Event(
