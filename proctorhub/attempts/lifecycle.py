@@ -56,7 +56,7 @@ def changed_columns(attempt_started_at, new: AttemptStatus, now) -> dict:
         columns["started_at"] = now
     if new == S.submitted:
         columns["submitted_at"] = now
-    if new in COMPLETED_STATUSES and new != S.submitted:
+    if past_submission(new):
         columns["completed_at"] = now
     return columns
 
