@@ -33,7 +33,14 @@ from .signin import SigninThrottle  # noqa: F401
 from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
 from .timeouts import engine_options
 from .timeouts import install as install_timeouts
-from .webhook import Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint, WorkerSchedule  # noqa: F401
+from .webhook import (  # noqa: F401
+    Delivery,
+    DeliveryStatus,
+    DeliveryTry,
+    WebhookEndpoint,
+    WorkerSchedule,
+    WorkerScheduleSent,
+)
 
 configure_mappers()
 

@@ -123,3 +123,17 @@ class WorkerSchedule(Base):
     next_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # The last outbox event the job has read.
     cursor: Mapped[int] = mapped_column(Integer, default=0)
+    # The last outbox event of a round cut short (an SMTP connection dropped partway): its retry
+    # reads up to here and no further, so that those it already mailed miss nothing newer. None
+    # while no round is unfinished.
+    round_until: Mapped[int | None] = mapped_column(Integer)
+
+
+class WorkerScheduleSent(Base):
+    """Who a round of a job cut short has already mailed: the round's retry mails only the others,
+    so no one gets a round's email twice. The round's end deletes them."""
+
+    __tablename__ = "worker_schedule_sent"
+
+    name: Mapped[str] = mapped_column(ForeignKey("worker_schedule.name", ondelete="CASCADE"), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(255), primary_key=True)

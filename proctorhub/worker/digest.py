@@ -8,6 +8,11 @@ need attention, with links to the review and to the course's queue. The job's sc
 position in the outbox are one row (``worker_schedule``) that a worker claims, so several workers
 send one digest per interval between them. A digest is due again as soon as something new needs
 attention, but at most once per ``proctorhub.mail.digest_interval_seconds``.
+
+A round that the SMTP server cuts short (it cannot be reached, or drops the connection partway)
+keeps whom it has mailed (``worker_schedule_sent``) and the last event it read (``round_until``);
+the next round reads the same events again and mails only the others, so no one gets a round's
+digest twice. The round ends, and the interval starts, once everyone has theirs.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..events import ATTENTION_STATUSES
 from ..models import Attempt, Event, EventKind, Exam, Lms, Review, Role, StaffCourse, StaffUser
-from ..models.webhook import WorkerSchedule
+from ..models.webhook import WorkerSchedule, WorkerScheduleSent
 
 log = logging.getLogger(__name__)
 
@@ -113,27 +118,49 @@ def compose(mailer, base_url: str, email: str, items: list[Item]):
     return mailer.message(email, subject, "\n".join(lines))
 
 
+def _end_round(session, row: WorkerSchedule, last_event_id: int) -> None:
+    row.cursor = last_event_id
+    if row.round_until is not None:
+        row.round_until = None
+        session.execute(delete(WorkerScheduleSent).where(WorkerScheduleSent.name == row.name))
+
+
 def run(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str) -> int:
     """Send the digest if it is due and something needs attention; answer how many emails went.
 
     Runs in the caller's transaction, which should commit after this returns: the emails are sent
-    before the schedule row is written back, so an SMTP server that cannot be reached leaves the
-    digest due for the next round (raising here rolls the claim back)."""
+    before the schedule row is written back. An SMTP server that cannot be reached, or that drops
+    the connection partway, leaves the round due for the next one, with whom it has mailed."""
     row = _schedule_row(session, now)
     if row is None:
         return 0
-    events = list(session.execute(
-        select(Event).where(Event.id > row.cursor, Event.kind == EventKind.review_needs_attention.value)
-        .order_by(Event.id).limit(EVENTS_PER_DIGEST)).scalars())
+    query = (select(Event).where(Event.id > row.cursor, Event.kind == EventKind.review_needs_attention.value)
+             .order_by(Event.id).limit(EVENTS_PER_DIGEST))
+    if row.round_until is not None:
+        query = query.where(Event.id <= row.round_until)
+    events = list(session.execute(query).scalars())
     if not events:
+        if row.round_until is not None:  # its events were purged meanwhile: nothing is left to tell
+            row.next_run_at = now + interval
+            _end_round(session, row, row.round_until)
         return 0
-    row.cursor = events[-1].id
     items = _items(session, events)
     recipients = _recipients(session, {(i.lms_id, i.context_id) for i in items}) if items else {}
+    mailed = set() if row.round_until is None else set(session.execute(
+        select(WorkerScheduleSent.recipient).where(WorkerScheduleSent.name == row.name)).scalars())
     messages = [compose(mailer, base_url, email, [i for i in items if (i.lms_id, i.context_id) in courses])
-                for email, courses in sorted(recipients.items())]
-    if messages:
-        mailer.send(messages)
+                for email, courses in sorted(recipients.items()) if email not in mailed]
+    sent: list[str] = []
+    try:
+        mailer.send(messages, sent=lambda message: sent.append(str(message["To"])))
+    except OSError as error:  # smtplib's errors are OSErrors too
+        row.round_until = events[-1].id
+        session.add_all(WorkerScheduleSent(name=row.name, recipient=email) for email in sent)
+        log.warning("email digest sent to %d of %d staff (%s: %s); the others are tried next round",
+                    len(sent), len(messages), type(error).__name__, error)
+        return len(sent)
+    if messages or mailed:
         row.next_run_at = now + interval
         log.info("email digest sent to %d staff about %d attempts", len(messages), len(items))
+    _end_round(session, row, events[-1].id)
     return len(messages)

@@ -108,13 +108,9 @@ class Worker:
 
     def send_digests(self) -> int:
         mail = self.settings.mail
-        try:
-            with self.transaction() as session:
-                return digest.run(session, self.mailer, now=self.clock(), interval=mail.digest_interval,
-                                  base_url=self.app_settings.issuer)
-        except OSError as error:  # smtplib's errors are OSErrors too: the digest stays due
-            log.warning("email digest not sent (%s: %s); it is tried again next round", type(error).__name__, error)
-            return 0
+        with self.transaction() as session:
+            return digest.run(session, self.mailer, now=self.clock(), interval=mail.digest_interval,
+                              base_url=self.app_settings.issuer)
 
     def purge_expired_rows(self) -> int:
         now = self.clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from .settings import MailSettings
@@ -24,16 +25,19 @@ class Mailer:
         message.set_content(text)
         return message
 
-    def send(self, messages: list[EmailMessage]) -> None:
-        """Send every message over one connection; ``OSError``/``smtplib.SMTPException`` if the
-        server cannot be reached or refuses the login (the caller tries again later)."""
+    def send(self, messages: list[EmailMessage], sent: Callable[[EmailMessage], None] | None = None) -> None:
+        """Send every message over one connection, calling ``sent(message)`` as each one is done
+        with; ``OSError``/``smtplib.SMTPException`` if the server cannot be reached, refuses the
+        login or drops the connection (the messages not yet done are for the caller to try again)."""
         if not messages:
             return
+        sent = sent or (lambda message: None)
         settings = self.settings
         if settings.transport == "log":
             for message in messages:
                 log.info("email (proctorhub.mail.transport = log) to %s: %s\n%s", message["To"],
                          message["Subject"], message.get_content())
+                sent(message)
             return
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
             if settings.starttls:
@@ -44,5 +48,6 @@ class Mailer:
                 try:
                     smtp.send_message(message)
                 except smtplib.SMTPRecipientsRefused:
-                    # One bad address must not hold back everyone else's digest.
+                    # One bad address must not hold back everyone else's digest (nor be tried again).
                     log.warning("email to %s refused by the SMTP server", message["To"])
+                sent(message)

@@ -8,8 +8,10 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
 
 from proctorhub.attempts import lifecycle
+from proctorhub.models import WorkerScheduleSent
 
 from ... import factories as f
 
@@ -17,6 +19,16 @@ from ... import factories as f
 class Inbox:
     def __init__(self):
         self.messages = []
+        # After this many messages the server says 421 and closes the connection, once.
+        self.drop_after: int | None = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook
+        if self.drop_after is not None and len(self.messages) >= self.drop_after:
+            self.drop_after = None
+            return "421 4.3.2 Service shutting down, closing the connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -116,3 +128,31 @@ def test_an_unreachable_smtp_server_leaves_the_digest_due(dbsession, make_worker
                              "proctorhub.mail.port": str(inbox.port), "proctorhub.mail.starttls": "false"})
     assert working.run_once().emails == 1
     assert len(inbox.to("rev-a@example.edu")) == 1
+
+
+def test_a_connection_dropped_mid_digest_mails_no_one_twice(dbsession, inbox, mail_worker, make_worker, clock):
+    staff = [f"rev-{n}@example.edu" for n in "abc"]
+    for address in staff:
+        f.staff(dbsession, email=address, courses=["course-A"])
+    needs_attention(dbsession, "course-A", "learner-1")
+    inbox.drop_after = 2
+    assert mail_worker.run_once().emails == 2
+    assert [rcpts for rcpts, _ in inbox.messages] == [[staff[0]], [staff[1]]]
+    # Who got theirs is in the database, for whichever worker retries the round.
+    dbsession.rollback()
+    assert sorted(dbsession.execute(select(WorkerScheduleSent.recipient)).scalars()) == staff[:2]
+
+    # Something new needs attention before the retry: it waits for the next interval, for everyone.
+    needs_attention(dbsession, "course-A", "learner-2")
+    other = make_worker(**{"proctorhub.mail.transport": "smtp", "proctorhub.mail.host": "127.0.0.1",
+                           "proctorhub.mail.port": str(inbox.port), "proctorhub.mail.starttls": "false"})
+    assert other.run_once().emails == 1
+    assert mail_worker.run_once().emails == 0
+    assert [len(inbox.to(address)) for address in staff] == [1, 1, 1]
+    assert all("1 review needs attention" in inbox.to(address)[0]["Subject"] for address in staff)
+    dbsession.rollback()
+    assert dbsession.execute(select(func.count()).select_from(WorkerScheduleSent)).scalar_one() == 0
+
+    clock.advance(minutes=61)
+    assert mail_worker.run_once().emails == 3
+    assert [len(inbox.to(address)) for address in staff] == [2, 2, 2]
