@@ -88,6 +88,9 @@ class Delivery(Base):
     tries: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Also the lease of a worker sending it: claiming a delivery moves this past the send's deadline.
     next_try_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # While a worker sends it: the claim's lease, until the try is recorded (then None). A replay
+    # waits for it, so that the delivery is never sent twice at once.
+    leased_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

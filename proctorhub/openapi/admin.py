@@ -67,7 +67,8 @@ DESCRIBED = {
     404: "not_found, also for an item of a course the caller may not see (no existence oracle); "
          "unknown_lms, unknown_webhook, unknown_delivery, unknown_configuration",
     409: "review_conflict (someone else holds or changed the review: details say what), lms_exists, "
-         "configuration_name_taken, configuration_rejected, nothing_to_approve, concurrent_update",
+         "configuration_name_taken, configuration_rejected, nothing_to_approve, concurrent_update, "
+         "delivery_in_flight (a worker is sending the delivery right now: replay it once that try is recorded)",
 }
 LIST_ERRORS = errors(400, 401, 403, 503, described=DESCRIBED)
 TENANT_LIST_ERRORS = errors(400, 401, 403, 404, 503, described=DESCRIBED)
@@ -319,8 +320,8 @@ def lms_paths() -> dict:
         paths[prefix + "/{delivery_id}"] = {"parameters": [*params, DELIVERY_ID], **get(
             f"get{name}Delivery", "A delivery and its tries", ref("Delivery"), ITEM_ERRORS)}
         paths[prefix + "/{delivery_id}/replay"] = {"parameters": [*params, DELIVERY_ID], **write(
-            f"replay{name}Delivery", "Send it again (same webhook-id and body) at the worker's next round",
-            ref("Delivery"))}
+            f"replay{name}Delivery", "Send it again (same webhook-id and body) at the worker's next round; "
+            "409 delivery_in_flight while a worker is sending it", ref("Delivery"))}
     return paths
 
 

@@ -4,9 +4,9 @@
   and that no earlier pending delivery of the same attempt to the same receiver holds back (in
   order per attempt). On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets any number of workers claim
   side by side without taking the same row; claiming moves ``next_try_at`` past the send's
-  deadline (a lease), so the row is no one else's while it is sent. A worker killed mid-send
-  loses nothing: when the lease runs out the delivery is due again (at least once, same
-  ``webhook-id``).
+  deadline (a lease, also kept as ``leased_until``), so the row is no one else's while it is sent,
+  and a replay from the admin is refused meanwhile. A worker killed mid-send loses nothing: when
+  the lease runs out the delivery is due again (at least once, same ``webhook-id``).
 - **Send** (no transaction open): through ``proctorhub.outbound`` (one deadline for the whole
   exchange, no redirects, private addresses refused unless allowed, the answer capped at its
   first KB), several at a time.
@@ -96,7 +96,7 @@ def claim(session, box, *, now: dt.datetime, limit: int, lease_until: dt.datetim
     claimed = session.execute(
         update(delivery_t).where(delivery_t.c.id == due.c.id, delivery_t.c.status == PENDING,
                                  delivery_t.c.next_try_at <= now)
-        .values(next_try_at=lease_until)
+        .values(next_try_at=lease_until, leased_until=lease_until)
         .returning(delivery_t.c.id, delivery_t.c.endpoint_id, delivery_t.c.event_id, delivery_t.c.webhook_id,
                    delivery_t.c.body, delivery_t.c.tries)).all()
     if not claimed:
@@ -181,7 +181,7 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
             else:
                 retried.append({**values, "d_next": now + wait})
     columns = {"tries": delivery_t.c.tries + 1, "last_status": bindparam("d_last_status"),
-               "last_error": bindparam("d_last_error")}
+               "last_error": bindparam("d_last_error"), "leased_until": None}
     this_row = delivery_t.c.id == bindparam("d_id")
     by_status: dict[int, list[int]] = {}
     for values in delivered:
@@ -190,7 +190,7 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
         # One statement per answer status (nearly always one): the common case costs one round trip.
         session.execute(update(delivery_t).where(delivery_t.c.id.in_(ids)).values(
             status=DeliveryStatus.delivered.value, delivered_at=now, tries=delivery_t.c.tries + 1,
-            last_status=status, last_error=None))
+            last_status=status, last_error=None, leased_until=None))
     # (The batch UPDATE above counts in SQL; the per-row ones below do too, so a delivery sent
     # twice, by a lease that ran out, still counts every try.)
     if retried:

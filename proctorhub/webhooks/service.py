@@ -10,9 +10,10 @@ import datetime as dt
 import ipaddress
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
-from ..errors import InvalidPayload, NotFound
+from ..attempts.serialize import iso
+from ..errors import Conflict, InvalidPayload, NotFound
 from ..models import EventKind, utcnow
 from ..models.webhook import Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint
 from ..outbound import OutboundRefused, check_url
@@ -186,12 +187,22 @@ def tries_of(dbsession, delivery_ids: list[int]) -> dict[int, list[DeliveryTry]]
     return found
 
 
-def replay(delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
+def replay(dbsession, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
     """Send the delivery again, with the same ``webhook-id`` and body, at the worker's next round.
 
-    Its tries start afresh (the whole retry schedule applies again); the tries so far are kept."""
-    delivery.status = DeliveryStatus.pending.value
-    delivery.tries = 0
-    delivery.next_try_at = now or utcnow()
-    delivery.delivered_at = None
+    Its tries start afresh (the whole retry schedule applies again); the tries so far are kept.
+    A delivery a worker is sending right now is 409 ``delivery_in_flight`` and stays as it is: it
+    may be replayed once that try is recorded. One statement checks and changes it, so a worker
+    that claims it meanwhile either sees the replay or makes the replay refuse."""
+    now = now or utcnow()
+    replayed = dbsession.execute(
+        update(Delivery).where(Delivery.id == delivery.id,
+                               or_(Delivery.leased_until.is_(None), Delivery.leased_until <= now))
+        .values(status=DeliveryStatus.pending.value, tries=0, next_try_at=now, delivered_at=None)
+        .execution_options(synchronize_session=False))
+    dbsession.refresh(delivery)
+    if replayed.rowcount != 1:
+        raise Conflict(f"delivery {delivery.id} is being sent right now; replay it once this try is recorded",
+                       code="delivery_in_flight",
+                       details={"delivery_id": delivery.id, "leased_until": iso(delivery.leased_until)})
     return delivery

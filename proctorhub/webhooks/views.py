@@ -3,7 +3,8 @@
 JSON for programs, HTML for people, the same checks for both (``service``). Each bad input is a
 4xx with its own code and writes nothing: ``invalid_url``, ``url_not_https``, ``url_has_credentials``,
 ``url_has_fragment``, ``private_address``, ``unknown_event_type``, ``invalid_payload``; a receiver
-or delivery of another lms is 404 ``unknown_webhook`` / ``unknown_delivery``.
+or delivery of another lms is 404 ``unknown_webhook`` / ``unknown_delivery``; a replay of a delivery
+a worker is sending right now is 409 ``delivery_in_flight``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pyramid.renderers import render_to_response
 from ..admin.forms import admin_url, json_body, render_page
 from ..admin.resources import admin_view
 from ..attempts.serialize import iso
-from ..errors import InvalidPayload, ProctorhubError
+from ..errors import Conflict, InvalidPayload, ProctorhubError
 from ..models import utcnow
 from ..models.webhook import DeliveryStatus
 from ..schemas import StrictBool
@@ -168,8 +169,9 @@ def delivery_show(context, request):
 @admin_view(context=DeliveryResource, name="replay", request_method="POST", accept="application/json",
              renderer="json", permission=PERMISSION)
 def delivery_replay(context, request):
-    """Send the delivery again (same ``webhook-id`` and body) at the worker's next round."""
-    service.replay(context.row)
+    """Send the delivery again (same ``webhook-id`` and body) at the worker's next round; 409
+    ``delivery_in_flight`` while a worker is sending it."""
+    service.replay(request.dbsession, context.row)
     return delivery_json(context.row, service.tries_of(request.dbsession, [context.row.id])[context.row.id])
 
 
@@ -263,6 +265,10 @@ def deliveries_page(context, request):
 @admin_view(context=DeliveryResource, name="replay", request_method="POST", accept="text/html",
              permission=PERMISSION)
 def delivery_replay_form(context, request):
-    service.replay(context.row)
-    request.session.flash(f"Delivery {context.row.id} will be sent again.")
+    try:
+        service.replay(request.dbsession, context.row)
+    except Conflict as conflict:  # back to the list, which shows it pending: nothing was changed
+        request.session.flash(f"Not replayed: {conflict.message}.")
+    else:
+        request.session.flash(f"Delivery {context.row.id} will be sent again.")
     return HTTPSeeOther(admin_url(request, context.__parent__))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 
 import pytest
@@ -27,7 +28,7 @@ from proctorhub.admin.resources import (
     ReviewResource,
     ReviewsResource,
 )
-from proctorhub.models import Delivery, DeliveryTry, Event
+from proctorhub.models import Delivery, DeliveryTry, Event, utcnow
 from proctorhub.webhooks.resources import DeliveriesResource, DeliveryResource, WebhookResource, WebhooksResource
 
 from ... import factories as f
@@ -223,6 +224,9 @@ def _lms_and_webhooks(walk, dbsession):
         walk("GET", f"{deliveries}999999", 404, "unknown_delivery")
         assert walk("POST", f"{deliveries}{delivery}/replay", 200)["status"] == "pending"
         walk("POST", f"{deliveries}999999/replay", 404, "unknown_delivery")
+        _lease(dbsession, delivery, seconds=60)  # a worker is sending it
+        walk("POST", f"{deliveries}{delivery}/replay", 409, "delivery_in_flight")
+        _lease(dbsession, delivery, seconds=None)
 
 
 def _a_failed_delivery(dbsession, endpoint_id) -> int:
@@ -237,6 +241,12 @@ def _a_failed_delivery(dbsession, endpoint_id) -> int:
     dbsession.add(DeliveryTry(delivery_id=delivery.id, response_status=500, response_body="no", duration_ms=12))
     dbsession.commit()
     return delivery.id
+
+
+def _lease(dbsession, delivery_id, *, seconds) -> None:
+    row = dbsession.get(Delivery, delivery_id)
+    row.leased_until = None if seconds is None else utcnow() + dt.timedelta(seconds=seconds)
+    dbsession.commit()
 
 
 def _configurations_and_registrations(walk, dbsession):

@@ -276,6 +276,38 @@ def test_replay_sends_the_same_message_again(testapp, admin, dbsession, receiver
     assert len(testapp.get(f"/admin/lms/default/deliveries/{row.id}", headers=admin).json["attempts"]) == 2
 
 
+def test_a_delivery_being_sent_is_not_replayed_beside_its_send(testapp, admin, dbsession, receiver, make_worker,
+                                                               clock):
+    hook = register(testapp, admin, receiver.url)
+    emit_controls(dbsession, [f.attempt(dbsession)], per_attempt=1)
+    sending, other = make_worker(), make_worker()
+    sending.hand_out()
+    with sending.transaction() as session:  # it claims the delivery, and is sending it now
+        [outgoing] = delivery_module.claim(session, sending.box, now=clock.now, limit=10,
+                                           lease_until=clock.now + dt.timedelta(seconds=60))
+    paths = [f"/admin/lms/default/deliveries/{outgoing.delivery_id}/replay",
+             f"/admin/lms/default/webhooks/{hook['id']}/deliveries/{outgoing.delivery_id}/replay"]
+    for path in paths:
+        refused = testapp.post(path, headers=admin, status=409).json["error"]
+        assert refused["code"] == "delivery_in_flight" and refused["details"]["delivery_id"] == outgoing.delivery_id
+    html = testapp.post(paths[0], {"csrf_token": "x"}, headers={**admin, "Accept": "text/html"}, status=303)
+    assert "being sent" in html.follow(headers={**admin, "Accept": "text/html"}).text
+    [row] = deliveries(dbsession)
+    assert (row.status, row.tries) == ("pending", 0) and row.next_try_at > clock.now
+    other.run_until_idle()
+    assert receiver.received == []  # no second send beside the first
+
+    result = delivery_module.send(sending.fetcher, outgoing, timeout=1)
+    with sending.transaction() as session:
+        delivery_module.record(session, [result], now=clock.now, schedule=sending.settings.retry_schedule,
+                               disable_after=sending.settings.disable_after)
+    # Once the send is recorded, it may be replayed, and the worker sends it once more.
+    assert testapp.post(paths[1], headers=admin).json["status"] == "pending"
+    other.run_until_idle()
+    assert [r.webhook_id for r in receiver.accepted()] == [outgoing.webhook_id] * 2
+    assert deliveries(dbsession)[0].status == "delivered"
+
+
 def test_during_rotation_both_secrets_verify_then_only_the_new(testapp, admin, dbsession, receiver, make_worker,
                                                                clock):
     hook = register(testapp, admin, receiver.url)
