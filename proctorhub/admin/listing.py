@@ -1,5 +1,5 @@
-"""Paged lists of the admin (exams, attempts): newest first, keyset pages by id both ways, and a course
-filter that matches any part of a course id, whatever its case."""
+"""Paged lists of the admin (exams, attempts, webhook deliveries): newest first, keyset pages by id
+both ways, and a course filter that matches any part of a course id, whatever its case."""
 
 from __future__ import annotations
 
@@ -17,11 +17,18 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class ListSchema(colander.MappingSchema):
-    course = colander.SchemaNode(colander.String(), missing="", validator=colander.Length(max=255))
+class PageSchema(colander.MappingSchema):
+    """A page: ``after`` or ``before`` an id, ``limit`` rows."""
+
     after = colander.SchemaNode(colander.Int(), missing=None, validator=colander.Range(min=1, max=INT_MAX))
     before = colander.SchemaNode(colander.Int(), missing=None, validator=colander.Range(min=1, max=INT_MAX))
     limit = colander.SchemaNode(colander.Int(), missing=DEFAULT_LIMIT, validator=colander.Range(min=1, max=MAX_LIMIT))
+
+
+class ListSchema(PageSchema):
+    """A page of a list of courses' rows."""
+
+    course = colander.SchemaNode(colander.String(), missing="", validator=colander.Length(max=255))
 
 
 def parse_list_params(params, schema=None) -> dict:
@@ -35,7 +42,8 @@ def parse_list_params(params, schema=None) -> dict:
     if data["after"] is not None and data["before"] is not None:
         raise InvalidPayload("the list's filters are not valid",
                              details={"fields": {"before": "give after or before, not both"}})
-    data["course"] = data["course"].strip()
+    if "course" in data:
+        data["course"] = data["course"].strip()
     return data
 
 

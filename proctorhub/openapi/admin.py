@@ -251,10 +251,10 @@ SLUG = path_param("slug", {"type": "string", "pattern": f"^{SLUG_PATTERN.pattern
 WEBHOOK_ID = path_param("webhook_id", ROW_ID)
 DELIVERY_ID = path_param("delivery_id", ROW_ID)
 CURSOR = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
-ID_PAGES = [query("course", text(255), "any part of the course (context) id, in any case"),
-            query("after", CURSOR, "the next page: the id in the next link"),
-            query("before", CURSOR, "the previous page: the id in the previous link"),
-            query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})]
+PAGES = [query("after", CURSOR, "the next page: the id in the next link"),
+         query("before", CURSOR, "the previous page: the id in the previous link"),
+         query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})]
+ID_PAGES = [query("course", text(255), "any part of the course (context) id, in any case"), *PAGES]
 QUEUE_FILTERS = [
     query("status", {"enum": [s.value for s in ReviewStatus]}),
     query("course", text(255), "one course (context) id, exactly"),
@@ -288,7 +288,7 @@ def write(operation_id: str, summary: str, schema: dict, *, body: dict | None = 
 
 
 def lms_paths() -> dict:
-    deliveries = "The newest deliveries, each with its tries"
+    deliveries = "Deliveries newest first, each with its tries"
     paths = {
         "/admin/lms/": {
             **get("listLmss", "The lmss (tenants); admins only", listing("lms", ref("Lms")), LIST_ERRORS),
@@ -315,8 +315,8 @@ def lms_paths() -> dict:
                                  ("/admin/lms/{slug}/webhooks/{webhook_id}/deliveries", [SLUG, WEBHOOK_ID],
                                   "Webhook")):
         paths[prefix + "/"] = {"parameters": params, **get(
-            f"list{name}Deliveries", deliveries, listing("deliveries", ref("Delivery")), TENANT_LIST_ERRORS,
-            parameters=[query("status", {"enum": [s.value for s in DeliveryStatus]})])}
+            f"list{name}Deliveries", deliveries, listing("deliveries", ref("Delivery"), **PAGE_LINKS),
+            TENANT_LIST_ERRORS, parameters=[query("status", {"enum": [s.value for s in DeliveryStatus]}), *PAGES])}
         paths[prefix + "/{delivery_id}"] = {"parameters": [*params, DELIVERY_ID], **get(
             f"get{name}Delivery", "A delivery and its tries", ref("Delivery"), ITEM_ERRORS)}
         paths[prefix + "/{delivery_id}/replay"] = {"parameters": [*params, DELIVERY_ID], **write(

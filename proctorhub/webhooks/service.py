@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 
+from ..admin.listing import DEFAULT_LIMIT, ListPage, id_page
 from ..attempts.serialize import iso
 from ..errors import Conflict, InvalidPayload, NotFound
 from ..models import EventKind, utcnow
@@ -22,7 +23,6 @@ from .secrets import SecretBox
 
 EVENT_TYPES = tuple(kind.value for kind in EventKind)
 URL_MAX = 2048
-DELIVERIES_SHOWN = 100
 
 
 def _refuse(code: str, message: str, **details) -> InvalidPayload:
@@ -167,14 +167,15 @@ def get_delivery(dbsession, lms_id: int, delivery_id: int | None, endpoint_id: i
 
 
 def deliveries_of(dbsession, lms_id: int, endpoint_id: int | None = None, *, status: str | None = None,
-                  limit: int = DELIVERIES_SHOWN) -> list[Delivery]:
+                  after: int | None = None, before: int | None = None, limit: int = DEFAULT_LIMIT) -> ListPage:
+    """A page of the lms's deliveries (of one receiver, if given), newest first, after or before an id."""
     query = (select(Delivery).join(WebhookEndpoint, Delivery.endpoint_id == WebhookEndpoint.id)
-             .where(WebhookEndpoint.lms_id == lms_id).order_by(Delivery.id.desc()).limit(limit))
+             .where(WebhookEndpoint.lms_id == lms_id))
     if endpoint_id is not None:
         query = query.where(Delivery.endpoint_id == endpoint_id)
     if status:
         query = query.where(Delivery.status == status)
-    return list(dbsession.execute(query).scalars())
+    return id_page(dbsession, query, Delivery.id, after=after, before=before, limit=limit)
 
 
 def tries_of(dbsession, delivery_ids: list[int]) -> dict[int, list[DeliveryTry]]:

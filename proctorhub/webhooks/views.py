@@ -14,9 +14,10 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from ..admin.forms import admin_url, json_body, render_page
+from ..admin.listing import PageSchema, page_links, parse_list_params
 from ..admin.resources import admin_view
 from ..attempts.serialize import iso
-from ..errors import Conflict, InvalidPayload, ProctorhubError
+from ..errors import Conflict, ProctorhubError
 from ..models import utcnow
 from ..models.webhook import DeliveryStatus
 from ..schemas import StrictBool
@@ -98,12 +99,17 @@ def delivery_json(delivery, tries) -> dict:
     }
 
 
+class DeliveryListSchema(PageSchema):
+    status = colander.SchemaNode(colander.String(), missing=None,
+                                 validator=colander.OneOf([s.value for s in DeliveryStatus]))
+
+
 def _deliveries(request, context: DeliveriesResource):
-    status = request.GET.get("status") or None
-    if status is not None and status not in DeliveryStatus.__members__:
-        raise InvalidPayload("status must be pending, delivered or failed", details={"fields": {"status": status}})
-    rows = service.deliveries_of(request.dbsession, context.lms.id, context.endpoint_id, status=status)
-    return rows, service.tries_of(request.dbsession, [d.id for d in rows])
+    """A page of deliveries (``?status=``, paged as the admin's other lists) and the tries of each."""
+    params = parse_list_params(request.GET, DeliveryListSchema())
+    page = service.deliveries_of(request.dbsession, context.lms.id, context.endpoint_id, status=params["status"],
+                                 after=params["after"], before=params["before"], limit=params["limit"])
+    return params, page, service.tries_of(request.dbsession, [d.id for d in page.rows])
 
 
 # -- JSON ------------------------------------------------------------------------------------------------
@@ -155,9 +161,12 @@ def webhook_rotate(context, request):
 @admin_view(context=DeliveriesResource, request_method="GET", accept="application/json", renderer="json",
              permission=PERMISSION)
 def delivery_list(context, request):
-    """The newest deliveries (``?status=pending|delivered|failed``), each with its tries."""
-    rows, tries = _deliveries(request, context)
-    return {"deliveries": [delivery_json(d, tries[d.id]) for d in rows]}
+    """Deliveries newest first (``?status=pending|delivered|failed``), each with its tries; ``limit`` a
+    page with ``next``/``previous`` page URLs."""
+    params, page, tries = _deliveries(request, context)
+    links = page_links(request, context, page, params)
+    return {"deliveries": [delivery_json(d, tries[d.id]) for d in page.rows], "next": links["next"],
+            "previous": links["previous"]}
 
 
 @admin_view(context=DeliveryResource, request_method="GET", accept="application/json", renderer="json",
@@ -213,10 +222,11 @@ def webhook_create_form(context, request):
 
 def _webhook_page(context, request, *, error=None, secret=None, status=200):
     deliveries = DeliveriesResource(request, "deliveries", context, lms=context.lms, endpoint_id=context.row.id)
-    rows, tries = _deliveries(request, deliveries)
+    params, page, tries = _deliveries(request, deliveries)
     return render_page(TEMPLATES + "webhook.jinja2", {
         "lms": context.lms, "webhook": context.row, "event_types": service.EVENT_TYPES,
-        "deliveries": rows, "tries": tries, "error": error, "secret": secret,
+        "deliveries": page.rows, "tries": tries, "links": page_links(request, context, page, params),
+        "error": error, "secret": secret,
         "rotating_until": endpoint_json(request, context.__parent__, context.row)["previous_secret_expires_at"],
         "self_url": admin_url(request, context),
         "replay_url": lambda delivery: admin_url(request, deliveries, str(delivery.id), "replay"),
@@ -254,9 +264,10 @@ def webhook_rotate_form(context, request):
 def deliveries_page(context, request):
     if context.endpoint_id is not None:
         return HTTPSeeOther(admin_url(request, context.__parent__))
-    rows, tries = _deliveries(request, context)
+    params, page, tries = _deliveries(request, context)
     return render_to_response(TEMPLATES + "deliveries.jinja2", {
-        "lms": context.lms, "deliveries": rows, "tries": tries,
+        "lms": context.lms, "deliveries": page.rows, "tries": tries,
+        "links": page_links(request, context, page, params),
         "replay_url": lambda delivery: admin_url(request, context, str(delivery.id), "replay"),
         "lms_url": admin_url(request, context.__parent__), "nav": "lms",
     }, request=request)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+from urllib.parse import urlsplit
+
 import pytest
 from sqlalchemy import func, select
 
@@ -168,3 +172,62 @@ def test_html_pages_register_and_show_the_secret_once(testapp, admin, dbsession)
     refused = testapp.post("/admin/lms/default/webhooks/", {"url": "ftp://x"}, headers=html, status=400)
     assert "invalid_url" in refused.text
     assert count(dbsession, WebhookEndpoint) == 1
+
+
+def _deliveries(dbsession, endpoint_id, count) -> list[int]:
+    """``count`` deliveries to the receiver, oldest first; every third one failed."""
+    attempt = f.attempt(dbsession)
+    events = [Event(kind="review.received", attempt_id=attempt.id, attempt_code=attempt.attempt_code, payload={})
+              for _ in range(count)]
+    dbsession.add_all(events)
+    dbsession.flush()
+    rows = [Delivery(event_id=event.id, endpoint_id=endpoint_id, attempt_id=attempt.id, kind=event.kind, body="{}",
+                     status="failed" if n % 3 == 0 else "delivered") for n, event in enumerate(events)]
+    dbsession.add_all(rows)
+    dbsession.commit()
+    return [row.id for row in rows]
+
+
+def test_deliveries_page_back_to_the_oldest(testapp, admin, dbsession):
+    hook = register(testapp, admin, HOOK)
+    ids = _deliveries(dbsession, hook["id"], 55)
+    newest_first = ids[::-1]
+    first = testapp.get("/admin/lms/default/deliveries/", headers=admin).json
+    assert [d["id"] for d in first["deliveries"]] == newest_first[:50] and first["previous"] is None
+    second = testapp.get(first["next"], headers=admin).json
+    assert [d["id"] for d in second["deliveries"]] == newest_first[50:]
+    assert second["next"] is None
+    assert [d["id"] for d in testapp.get(second["previous"], headers=admin).json["deliveries"]] == newest_first[:50]
+
+    # One receiver's, filtered and in small pages: the filter rides along on the links.
+    failed = [i for n, i in enumerate(ids) if n % 3 == 0][::-1]
+    path = f"/admin/lms/default/webhooks/{hook['id']}/deliveries/?status=failed&limit=10"
+    seen, page = [], testapp.get(path, headers=admin).json
+    while True:
+        seen += [d["id"] for d in page["deliveries"]]
+        assert {d["status"] for d in page["deliveries"]} == {"failed"}
+        if page["next"] is None:
+            break
+        assert "status=failed" in page["next"] and "limit=10" in page["next"]
+        page = testapp.get(page["next"], headers=admin).json
+    assert seen == failed
+    assert testapp.get("/admin/lms/default/deliveries/?limit=0", headers=admin,
+                       status=400).json["error"]["code"] == "invalid_payload"
+
+
+def test_the_deliveries_pages_link_to_the_older_ones(testapp, admin, dbsession):
+    html = {**admin, "Accept": "text/html"}
+    hook = register(testapp, admin, HOOK)
+    ids = _deliveries(dbsession, hook["id"], 55)
+    for path in ("/admin/lms/default/deliveries/", f"/admin/lms/default/webhooks/{hook['id']}"):
+        page = testapp.get(path, headers=html)
+        assert listed(page) == ids[::-1][:50]
+        [next_page] = re.findall(r'rel="next" href="([^"]+)"', page.text)
+        assert urlsplit(unescape(next_page)).path.rstrip("/") == path.rstrip("/")
+        older = testapp.get(unescape(next_page), headers=html)
+        assert listed(older) == ids[::-1][50:] and 'rel="next"' not in older.text
+
+
+def listed(page) -> list[int]:
+    """The delivery ids a page lists, in its order."""
+    return [int(n) for n in re.findall(r'<td class="mono">(\d+)<div', page.text)]
