@@ -130,10 +130,16 @@ def watch_dialect(dialect, limit: float) -> None:
 def engine_options(url, database: DatabaseSettings) -> dict:
     """Keyword arguments for ``create_engine`` that put the time limits in place."""
     options = {"pool_pre_ping": database.pool_pre_ping}
+    if not _in_memory(url):  # an in-memory SQLite database has one connection per thread, no queue
+        options["pool_use_lifo"] = database.pool_use_lifo
     if url.get_backend_name() == "postgresql":
         options["connect_args"] = postgresql_connect_args(database)
         options["pool_timeout"] = database.pool_timeout
     return options
+
+
+def _in_memory(url) -> bool:
+    return url.get_backend_name() == "sqlite" and (url.database or ":memory:").startswith((":memory:", "file::memory:"))
 
 
 def install(engine, database: DatabaseSettings) -> None:

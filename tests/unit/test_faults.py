@@ -68,12 +68,16 @@ def test_a_one_line_description_without_sql():
 def test_database_settings_defaults_and_postgresql_options():
     database = parse_database_settings({})
     assert (database.connect_timeout, database.statement_timeout, database.lock_timeout,
-            database.pool_timeout, database.retry_after, database.pool_pre_ping) == (5, 5, 3, 3, 5, True)
+            database.pool_timeout, database.retry_after, database.pool_pre_ping,
+            database.pool_use_lifo) == (5, 5, 3, 3, 5, True, True)
     args = postgresql_connect_args(database)
     assert args == {"connect_timeout": 5, "options": "-c statement_timeout=5000 -c lock_timeout=3000"}
     assert engine_options(make_url("sqlite://"), database) == {"pool_pre_ping": True}
+    assert engine_options(make_url("sqlite:///file.sqlite"), database) == {"pool_pre_ping": True,
+                                                                          "pool_use_lifo": True}
     assert engine_options(make_url("postgresql+psycopg:///x"), database)["pool_timeout"] == 3
     assert parse_database_settings({"sqlalchemy.pool_pre_ping": "false"}).pool_pre_ping is False
+    assert parse_database_settings({"sqlalchemy.pool_use_lifo": "false"}).pool_use_lifo is False
 
 
 @pytest.mark.parametrize("key", ["proctorhub.db.statement_timeout_seconds", "proctorhub.db.connect_timeout_seconds",

@@ -73,3 +73,18 @@ def test_a_removed_file_is_not_created_again_and_a_new_one_is_followed(tmp_path)
     checkpointer.checkpoint(str(path))
     assert path.stat().st_size > before  # the new file's pages were copied in
     second.close()
+
+
+def test_the_pool_hands_out_the_connection_used_last(tmp_path):
+    # Newest first keeps one connection's caches warm at low concurrency (settings: pool_use_lifo).
+    engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path / 'db.sqlite'}"})
+    try:
+        first, second = engine.raw_connection(), engine.raw_connection()
+        used_last = second.driver_connection
+        first.close()
+        second.close()
+        again = engine.raw_connection()
+        assert again.driver_connection is used_last
+        again.close()
+    finally:
+        engine.dispose()
