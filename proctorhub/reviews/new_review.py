@@ -8,13 +8,14 @@ stored it first, nothing at all is written and ``write_new_review`` answers ``No
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import insert
 
-from ..models import Attempt, Event, EventKind, Review, ReviewComment
+from ..models import Attempt, Event, EventKind, Review, ReviewComment, StaffUser
 from ..models.dialect import dialect_of
 from ..models.meta import UTCDateTime
 
@@ -27,6 +28,43 @@ REVIEW_COLUMNS = ("attempt_code", "attempt_id", "exam_id", "context_id", "backen
                   "raw_payload", "payload_digest", "reviewer_id", "video_link_encrypted", "queue_priority",
                   "created_at", "modified_at")
 MOVE_COLUMNS = ("started_at", "submitted_at", "completed_at")
+
+
+@dataclass(frozen=True)
+class ReviewCommentFacts:
+    position: int
+    start: int
+    stop: int
+    duration: int
+    comment: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    """A review ``write_new_review`` wrote, as plain values: the columns written, the new id,
+    the staff reviewer who counts (None if none) and the comments. ``attempts.serialize``
+    renders it as it renders a ``Review``."""
+
+    id: int
+    attempt_code: str
+    attempt_id: int
+    exam_id: int
+    context_id: str
+    backend: str
+    status: str
+    vendor_status: str
+    raw_payload: dict
+    payload_digest: str
+    signed_at: dt.datetime | None
+    reviewer_id: int | None
+    vendor_reviewed_by: str | None
+    video_link_encrypted: str | None
+    queue_priority: int
+    created_at: dt.datetime
+    modified_at: dt.datetime
+    reviewer: StaffUser | None
+    comments: tuple[ReviewCommentFacts, ...]
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
@@ -36,14 +35,14 @@ from ..models import (
 from ..models.dialect import mark_written
 from ..models.retry import flush_or_retry
 from .decision import decide_attempt_status
-from .new_review import NewReview, write_new_review
+from .new_review import NewReview, ReviewCommentFacts, ReviewFacts, write_new_review
 from .target import ReviewTarget
 
 
 @dataclass
 class StoredReview:
-    review: object  # a Review, or its plain-value stand-in on the fast path
-    attempt: object  # the attempt as it is after the review
+    review: Review | ReviewFacts  # ReviewFacts on the fast path
+    attempt: Attempt | ReviewTarget  # the attempt as it is after the review
     outcome: str  # "created", "updated" or "unchanged"
 
 
@@ -240,9 +239,8 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     attempt = target.changed(**move) if move else target
     # Core statements are invisible to zope.sqlalchemy: say that this transaction wrote.
     mark_written(dbsession)
-    review = SimpleNamespace(
-        id=review_id, reviewer=reviewer, comments=[SimpleNamespace(**c) for c in comments], **review_values
-    )
+    review = ReviewFacts(id=review_id, reviewer=reviewer,
+                         comments=tuple(ReviewCommentFacts(**c) for c in comments), **review_values)
     return StoredReview(review, attempt, "created")
 
 

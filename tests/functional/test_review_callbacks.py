@@ -1,12 +1,13 @@
 """POST /api/v1/reviews/{backend}: every behaviour and error of DESIGN.md 5.2 and the section 3 decision."""
 
+import datetime as dt
 import json
 import time
 
 import pytest
 from sqlalchemy import func, select
 
-from proctorhub.models import Attempt, Event, Review, ReviewComment, ReviewHistory
+from proctorhub.models import Attempt, Event, Review, ReviewComment, ReviewHistory, utcnow
 
 from .. import factories as f
 from ..statement_cache import statements_compiled_every_time
@@ -185,6 +186,29 @@ def test_update_replaces_comments_and_keeps_history(testapp, dbsession):
     assert [c["comment"] for c in history[0].comments] == ["Phone visible"]
     assert count(dbsession, Review) == 1
     assert status_of(dbsession, attempt) == "verified"
+
+
+@pytest.mark.parametrize("reviewed_by", [None, "judge@example.edu"])
+def test_a_first_reviews_answer_is_what_the_lms_then_reads(testapp, dbsession, reviewed_by):
+    """A first review is written with Core and answered from plain values (ReviewFacts and the
+    moved ReviewTarget): the answer is the JSON the attempts API renders from the stored rows."""
+    lms = f.auth(f.token(dbsession))
+    f.staff(dbsession, email="judge@example.edu", role="admin", password_hash="$argon2id$placeholder")
+    now = utcnow()
+    attempt = f.attempt(dbsession, f.exam(dbsession, time_limit_mins=60), external_id="VENDOR-9",
+                        started_at=now - dt.timedelta(minutes=30), submitted_at=now - dt.timedelta(minutes=5))
+    comments = [{"start": 5, "stop": 15, "duration": 10, "comment": "Phone visible", "status": "suspicious"},
+                {"start": 20, "stop": 21, "duration": 1, "comment": "", "status": "ok"}]
+    answer = post(testapp, REST, f.rest_payload(attempt.attempt_code, status="suspicious", comments=comments,
+                                                reviewed_by=reviewed_by))
+    assert answer.pop("outcome") == "created"
+    shown = testapp.get(f"/api/v1/attempts/{attempt.attempt_code}", headers=lms, status=200).json
+    assert answer.pop("attempt") == shown
+    assert answer == shown["review"]
+    assert shown["status"] == ("rejected" if reviewed_by else "second_review_required")
+    assert shown["review"]["reviewed_by"] == reviewed_by
+    assert [c["comment"] for c in shown["review"]["comments"]] == ["Phone visible", ""]
+    assert shown["time"]["time_limit_seconds"] == 3600
 
 
 @pytest.mark.parametrize("url", [SS, REST])
