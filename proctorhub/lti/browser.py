@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, update
 from webob.cookies import make_cookie
@@ -19,6 +20,16 @@ from .tables import session_t
 COOKIE_NAME = "proctorhub_lti"
 COOKIE_PATH = "/lti"
 
+
+@dataclass(frozen=True)
+class BrowserSessionFacts:
+    """A browser session as a launch step's query read it (the row the cookie's digest names)."""
+
+    id: int
+    user_id: str
+    expires_at: dt.datetime
+
+
 # Built once: executed with parameters, each reuses one compiled form.
 EXTEND_SESSION = update(session_t).where(session_t.c.id == bindparam("session_id"))
 
@@ -29,11 +40,12 @@ def cookie_hash(request) -> str | None:
     return digest(value) if value else None
 
 
-def bind_browser_session(request, response, user_id: str, current) -> tuple[int | None, dict | None]:
-    """This browser's session for ``user_id``: the ``current`` one (its id, user_id and
-    expires_at, as the caller's query read them, or None) when it is live and that user's,
-    extended, as ``(id, None)``; else ``(None, values)`` of a new one for the caller to insert
-    (with its other writes). Sets the cookie on ``response``."""
+def bind_browser_session(request, response, user_id: str,
+                         current: BrowserSessionFacts | None) -> tuple[int | None, dict | None]:
+    """This browser's session for ``user_id``: the ``current`` one (as the caller's query read
+    it, or None) when it is live and that user's, extended, as ``(id, None)``; else
+    ``(None, values)`` of a new one for the caller to insert (with its other writes). Sets the
+    cookie on ``response``."""
     lifetime = dt.timedelta(seconds=request.app_settings.session_ttl_seconds)
     now = utcnow()
     expires_at = now + lifetime

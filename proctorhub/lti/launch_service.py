@@ -8,14 +8,13 @@ The views are ``api.launches`` (``POST /api/v1/launches``) and ``lti.launches``
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from sqlalchemy import and_, bindparam, exists, insert, select, update
 
 from ..attempts.service import AttemptRequest, find_or_create_attempt, get_configuration, insert_attempt_if_new
 from ..errors import Conflict, NotFound, PreconditionFailed
 from ..models import AttemptStatus, ConfigurationStatus, MessageType, digest, utcnow
 from ..models.dialect import mark_written
+from ..reviews.target import ExamFacts, LmsFacts, ReviewTarget
 from .errors import LtiError
 from .single_use import spend_then_move
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
@@ -29,7 +28,7 @@ LAUNCH_TARGET_QUERY = (
         config_t.c.id, config_t.c.status, config_t.c.proctoring_enabled, config_t.c.oidc_login_url,
         config_t.c.launch_url, config_t.c.redirect_uris, config_t.c.backend,
         exam_t.c.id.label("exam_id"), exam_t.c.configuration_id.label("exam_configuration_id"),
-        exam_t.c.backend.label("exam_backend"), exam_t.c.time_limit_mins,
+        exam_t.c.backend.label("exam_backend"), exam_t.c.time_limit_mins, exam_t.c.is_practice, exam_t.c.is_proctored,
         attempt_t.c.id.label("attempt_id"),
         # An archived attempt with this number: the general path refuses the number (409).
         exists(select(archived_t.c.id).where(
@@ -58,7 +57,8 @@ SPEND_EARLIER_SESSION_DATA = (
 )
 
 
-def _new_attempt_fast(dbsession, lms, backends, data: dict, target: AttemptRequest, launch: dict):
+def _new_attempt_fast(dbsession, lms, backends, data: dict, target: AttemptRequest,
+                      launch: dict) -> ReviewTarget | None:
     """A first ``LtiStartProctoring`` launch of a learner at an exam already set up for this tool
     (nearly every launch): one SELECT, then the new attempt and its ``launch`` row in one INSERT
     each (one statement on PostgreSQL); the attempt's values. None when anything else holds (no
@@ -83,11 +83,12 @@ def _new_attempt_fast(dbsession, lms, backends, data: dict, target: AttemptReque
                                     then_insert=(launch_t, "attempt_id", launch))
     if attempt is None:
         return None
-    # The exam's lms, context and resource link are the ones it was found by.
-    exam = SimpleNamespace(lms=SimpleNamespace(slug=lms.slug), context_id=context_id,
-                           resource_link_id=resource_link_id, backend=row.exam_backend,
-                           time_limit_mins=row.time_limit_mins)
-    return SimpleNamespace(**attempt, archived=False, exam=exam)
+    # The exam's lms, context and resource link are the ones it was found by. The new attempt's
+    # columns are those a review callback reads (insert_attempt_if_new returns them).
+    exam = ExamFacts(id=row.exam_id, lms=LmsFacts(lms.id, lms.slug), context_id=context_id,
+                     resource_link_id=resource_link_id, is_practice=row.is_practice,
+                     is_proctored=row.is_proctored, backend=row.exam_backend, time_limit_mins=row.time_limit_mins)
+    return ReviewTarget(**attempt, exam=exam)
 
 
 def _find_or_create_for_launch(dbsession, lms, backends, data: dict, target: AttemptRequest):

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import secrets
-from types import SimpleNamespace
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from ..models.configuration import target_link_uri
 from ..security import Permission
-from .browser import bind_browser_session, cookie_hash
+from .browser import BrowserSessionFacts, bind_browser_session, cookie_hash
 from .launch_service import enter, launch_entry
 from .urls import with_query
 
@@ -22,7 +21,7 @@ def enter_launch(request):
     launch = launch_entry(request.dbsession, token=request.matchdict["token"], cookie_hash=cookie_hash(request))
     hint = secrets.token_urlsafe(32)
     response = HTTPFound()
-    current = None if launch.session_id is None else SimpleNamespace(
+    current = None if launch.session_id is None else BrowserSessionFacts(
         id=launch.session_id, user_id=launch.session_user_id, expires_at=launch.session_expires_at)
     session_id, new_session = bind_browser_session(request, response, launch.user_id, current)
     enter(request.dbsession, launch, session_id=session_id, new_session=new_session, hint=hint)

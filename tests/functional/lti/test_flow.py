@@ -166,6 +166,17 @@ def test_submit_is_refused_once_reviewed_or_terminated(flow, testapp, dbsession)
         assert snapshot(dbsession) == before
 
 
+def test_a_launchs_attempt_is_what_the_lms_then_reads(flow, testapp):
+    """The first launch sets the exam up (the general path, through the ORM); the next learner's
+    takes the Core fast path and is answered from plain values (ReviewTarget): both answers are
+    the JSON the attempts API renders from the stored rows."""
+    for user_id in ("learner-1", "learner-2"):
+        answer = flow.create_launch(user_id=user_id)["attempt"]
+        shown = testapp.get(f"/api/v1/attempts/{answer['attempt_code']}", headers=f.auth(flow.lms), status=200).json
+        assert answer == shown
+        assert (shown["user_id"], shown["status"], shown["review"]) == (user_id, "created", None)
+
+
 def test_every_statement_of_a_launch_is_cached_by_sqlalchemy(flow, app):
     """A statement compiled afresh for every launch once cost each launch on PostgreSQL about
     1.4 ms (see tests/statement_cache.py)."""
