@@ -16,26 +16,88 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
-from types import SimpleNamespace
+from dataclasses import dataclass, fields
 
 from sqlalchemy import bindparam, func, insert, select, true, update
 
 from ..models import MessageType, digest, utcnow
 from ..models.dialect import dialect_of, mark_written
+from .browser import BrowserSessionFacts
 from .errors import AuthorizationError
 from .keys import ACTIVE_KID_COLUMN
 from .single_use import spend_row
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
 
-CONFIGURATION_COLUMNS = ("id", "name", "client_id", "deployment_id", "launch_url", "end_assessment_url",
-                         "redirect_uris", "proctoring_enabled", "acs_actions", "custom")
-SESSION_COLUMNS = ("id", "user_id", "expires_at")
-LAUNCH_COLUMNS = ("id", "configuration_id", "browser_session_id", "authorized_at", "expires_at", "message_type",
-                  "user_id", "user_role", "attempt_id", "return_url")
-ATTEMPT_COLUMNS = ("attempt_number", "attempt_code", "status", "user_name", "user_email", "user_given_name",
-                   "user_family_name")
-EXAM_COLUMNS = ("context_id", "context_title", "resource_link_id", "resource_link_title", "name")
+
+@dataclass(frozen=True)
+class ToolConfigurationFacts:
+    """The tool the request's client_id names: what the checks and the id_token read of it."""
+
+    id: int
+    name: str
+    client_id: str
+    deployment_id: str
+    launch_url: str | None
+    end_assessment_url: str | None
+    redirect_uris: list
+    proctoring_enabled: bool
+    acs_actions: list
+    custom: dict
+
+
+@dataclass(frozen=True)
+class LaunchExamFacts:
+    """The launch's exam, as the id_token names it (resource link, context)."""
+
+    context_id: str
+    context_title: str | None
+    resource_link_id: str
+    resource_link_title: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class LaunchAttemptFacts:
+    """The launch's attempt, as the id_token names it (the learner, the attempt's number)."""
+
+    attempt_number: int
+    attempt_code: str
+    status: str
+    user_name: str | None
+    user_email: str | None
+    user_given_name: str | None
+    user_family_name: str | None
+    exam: LaunchExamFacts
+
+
+@dataclass(frozen=True)
+class LaunchFacts:
+    """The launch the message hint names, with its tool and attempt."""
+
+    id: int
+    configuration_id: int
+    browser_session_id: int | None
+    authorized_at: dt.datetime | None
+    expires_at: dt.datetime
+    message_type: str
+    user_id: str
+    user_role: str
+    attempt_id: int
+    return_url: str
+    configuration: ToolConfigurationFacts
+    attempt: LaunchAttemptFacts
+
+
+def _columns(facts, nested=()) -> tuple[str, ...]:
+    """The columns the query reads for ``facts``: its fields but the ``nested`` facts."""
+    return tuple(field.name for field in fields(facts) if field.name not in nested)
+
+
+CONFIGURATION_COLUMNS = _columns(ToolConfigurationFacts)
+SESSION_COLUMNS = _columns(BrowserSessionFacts)
+LAUNCH_COLUMNS = _columns(LaunchFacts, nested=("configuration", "attempt"))
+ATTEMPT_COLUMNS = _columns(LaunchAttemptFacts, nested=("exam",))
+EXAM_COLUMNS = _columns(LaunchExamFacts)
 
 
 def _labelled(table, names, prefix):
@@ -115,9 +177,8 @@ def _authorize_and_spend():
 AUTHORIZE_AND_SPEND = _authorize_and_spend()
 
 
-def _part(row, prefix, names) -> SimpleNamespace | None:
-    values = {name: row[f"{prefix}_{name}"] for name in names}
-    return None if values["id" if "id" in values else names[0]] is None else SimpleNamespace(**values)
+def _values(row, prefix: str, names: tuple[str, ...]) -> dict:
+    return {name: row[f"{prefix}_{name}"] for name in names}
 
 
 def _facts(dbsession, cookie_hash: str | None, session_ttl_seconds: int, client_id: str | None, hint: str | None,
@@ -139,15 +200,15 @@ def _facts(dbsession, cookie_hash: str | None, session_ttl_seconds: int, client_
                                          parameters).mappings().one_or_none()
     if row is None:
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
-    configuration = _part(row, "config", CONFIGURATION_COLUMNS)
-    session = _part(row, "session", SESSION_COLUMNS)
-    if session is not None and session.expires_at <= utcnow():
-        session = None
-    launch = _part(row, "launch", LAUNCH_COLUMNS)
-    if launch is not None:
-        launch.configuration = configuration
-        launch.attempt = SimpleNamespace(**{name: row[f"attempt_{name}"] for name in ATTEMPT_COLUMNS})
-        launch.attempt.exam = SimpleNamespace(**{name: row[f"exam_{name}"] for name in EXAM_COLUMNS})
+    configuration = ToolConfigurationFacts(**_values(row, "config", CONFIGURATION_COLUMNS))
+    session = None
+    if row["session_id"] is not None and row["session_expires_at"] > utcnow():
+        session = BrowserSessionFacts(**_values(row, "session", SESSION_COLUMNS))
+    launch = None
+    if row["launch_id"] is not None:
+        exam = LaunchExamFacts(**_values(row, "exam", EXAM_COLUMNS))
+        attempt = LaunchAttemptFacts(**_values(row, "attempt", ATTEMPT_COLUMNS), exam=exam)
+        launch = LaunchFacts(**_values(row, "launch", LAUNCH_COLUMNS), configuration=configuration, attempt=attempt)
     spent = None
     if chained:
         spent = bool(row["spent"])
@@ -161,8 +222,8 @@ class Authorized:
     """An authentication request that passed every check, its hint spent: what the id_token and
     the answer need."""
 
-    configuration: SimpleNamespace
-    launch: SimpleNamespace
+    configuration: ToolConfigurationFacts
+    launch: LaunchFacts
     redirect_uri: str
     state: str | None
     nonce: str

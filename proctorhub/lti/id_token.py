@@ -4,6 +4,7 @@ Proctoring Services message needs."""
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from ..models import AttemptStatus, MessageType
 from ..models.configuration import target_link_uri
@@ -13,11 +14,14 @@ from .keys import sign
 from .platform import tool_platform
 from .urls import platform_urls
 
+if TYPE_CHECKING:
+    from .authorize_service import LaunchFacts
+
 # Backdating iat tolerates tools whose clocks run a little behind ours.
 IAT_BACKDATE_SECONDS = 5
 
 
-def id_token_claims(request, launch, *, nonce: str, session_data: str | None, now: int) -> dict:
+def id_token_claims(request, launch: LaunchFacts, *, nonce: str, session_data: str | None, now: int) -> dict:
     configuration = launch.configuration
     attempt = launch.attempt
     exam = attempt.exam
@@ -74,8 +78,8 @@ def id_token_claims(request, launch, *, nonce: str, session_data: str | None, no
     return body
 
 
-def make_id_token(request, launch, *, nonce: str, session_data: str | None, now: int,
+def make_id_token(request, launch: LaunchFacts, *, nonce: str, session_data: str | None, now: int,
                   active_kid: str | None = None) -> str:
-    """``launch`` is a row or anything with its attributes (configuration, attempt, attempt.exam)."""
+    """``launch`` as ``authorize_service`` read it, with its configuration, attempt and exam."""
     claims = id_token_claims(request, launch, nonce=nonce, session_data=session_data, now=now)
     return sign(request.dbsession, claims, encryptor=request.encryptor, active_kid=active_kid)
