@@ -123,18 +123,21 @@ class WorkerSchedule(Base):
     __tablename__ = "worker_schedule"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Also the lease of a worker mailing a round: claiming the round moves this past the longest
+    # its SMTP exchange may take.
     next_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # The last outbox event the job has read.
     cursor: Mapped[int] = mapped_column(Integer, default=0)
-    # The last outbox event of a round cut short (an SMTP connection dropped partway): its retry
-    # reads up to here and no further, so that those it already mailed miss nothing newer. None
-    # while no round is unfinished.
+    # The last outbox event of the round being mailed, or cut short (an SMTP connection dropped
+    # partway, a worker died): its retry reads up to here and no further, so that those it already
+    # mailed miss nothing newer. None while no round is unfinished.
     round_until: Mapped[int | None] = mapped_column(Integer)
 
 
 class WorkerScheduleSent(Base):
-    """Who a round of a job cut short has already mailed: the round's retry mails only the others,
-    so no one gets a round's email twice. The round's end deletes them."""
+    """Who the unfinished round of a job has already mailed, each committed as soon as the SMTP
+    server accepted their email: the round's retry mails only the others, so no one gets a round's
+    email twice. The round's end deletes them."""
 
     __tablename__ = "worker_schedule_sent"
 

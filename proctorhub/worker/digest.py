@@ -9,10 +9,24 @@ position in the outbox are one row (``worker_schedule``) that a worker claims, s
 send one digest per interval between them. A digest is due again as soon as something new needs
 attention, but at most once per ``proctorhub.mail.digest_interval_seconds``.
 
-A round that the SMTP server cuts short (it cannot be reached, or drops the connection partway)
-keeps whom it has mailed (``worker_schedule_sent``) and the last event it read (``round_until``);
-the next round reads the same events again and mails only the others, so no one gets a round's
-digest twice. The round ends, and the interval starts, once everyone has theirs.
+A round is claimed, mailed and ended in short transactions of its own, none of them open while
+the SMTP server is talked to. The claim commits the last event the round reads (``round_until``)
+and a lease (``next_run_at``, past the longest the round's SMTP exchange may take), so no other
+worker starts the round meanwhile. As soon as the SMTP server has accepted a message, its recipient
+is recorded as mailed (``worker_schedule_sent``) in a transaction of its own, one INSERT and its
+COMMIT. A round cut short, by the SMTP server (it cannot be reached, or drops the connection
+partway: the round is due again at once) or by the worker dying (the round is due again when its
+lease runs out), is taken up by the next round, of any worker: it reads the same events and mails
+only those not recorded, so no one gets a round's digest twice. The round ends, and the interval
+starts, once everyone has theirs.
+
+What can still send twice: a worker killed after the SMTP server accepted a message and before
+that recipient's COMMIT (or one whose database fails in that instant) has mailed someone the
+database does not know of, and the round's retry mails them again. That window is one INSERT and
+its COMMIT; no order of writes closes it, since the server's acceptance and the database's
+commit cannot be one step. A worker still sending when its lease runs out (every SMTP step near
+its timeout) may share the round's last recipients with the worker that takes the round over;
+whatever it writes from then on (recorded recipients, the round's end) is dropped.
 """
 
 from __future__ import annotations
@@ -21,9 +35,10 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from email.message import EmailMessage
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..events import ATTENTION_STATUSES
@@ -34,6 +49,11 @@ log = logging.getLogger(__name__)
 
 JOB = "email_digest"
 EVENTS_PER_DIGEST = 5000
+# A round's lease outlasts the longest its SMTP exchange may take by this margin.
+LEASE_MARGIN = dt.timedelta(seconds=30)
+
+schedule_t = WorkerSchedule.__table__
+sent_t = WorkerScheduleSent.__table__
 
 
 @dataclass(frozen=True)
@@ -118,6 +138,16 @@ def compose(mailer, base_url: str, email: str, items: list[Item]):
     return mailer.message(email, subject, "\n".join(lines))
 
 
+@dataclass(frozen=True)
+class Round:
+    """A claimed round: its emails, the last event it read, and the lease that keeps it this worker's."""
+
+    messages: list[EmailMessage]
+    until_event_id: int
+    lease_until: dt.datetime
+    attempts: int
+
+
 def _end_round(session, row: WorkerSchedule, last_event_id: int) -> None:
     row.cursor = last_event_id
     if row.round_until is not None:
@@ -125,15 +155,12 @@ def _end_round(session, row: WorkerSchedule, last_event_id: int) -> None:
         session.execute(delete(WorkerScheduleSent).where(WorkerScheduleSent.name == row.name))
 
 
-def run(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str) -> int:
-    """Send the digest if it is due and something needs attention; answer how many emails went.
-
-    Runs in the caller's transaction, which should commit after this returns: the emails are sent
-    before the schedule row is written back. An SMTP server that cannot be reached, or that drops
-    the connection partway, leaves the round due for the next one, with whom it has mailed."""
+def claim(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str) -> Round | None:
+    """The round to mail, if the digest is due and someone is to be mailed, leased to this worker
+    when ``session`` commits; None otherwise (a round with no one left to mail ends here)."""
     row = _schedule_row(session, now)
     if row is None:
-        return 0
+        return None
     query = (select(Event).where(Event.id > row.cursor, Event.kind == EventKind.review_needs_attention.value)
              .order_by(Event.id).limit(EVENTS_PER_DIGEST))
     if row.round_until is not None:
@@ -143,24 +170,81 @@ def run(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: 
         if row.round_until is not None:  # its events were purged meanwhile: nothing is left to tell
             row.next_run_at = now + interval
             _end_round(session, row, row.round_until)
-        return 0
+        return None
     items = _items(session, events)
     recipients = _recipients(session, {(i.lms_id, i.context_id) for i in items}) if items else {}
     mailed = set() if row.round_until is None else set(session.execute(
         select(WorkerScheduleSent.recipient).where(WorkerScheduleSent.name == row.name)).scalars())
     messages = [compose(mailer, base_url, email, [i for i in items if (i.lms_id, i.context_id) in courses])
                 for email, courses in sorted(recipients.items()) if email not in mailed]
-    sent: list[str] = []
+    if not messages:
+        if mailed:  # a worker died after mailing the last of them: everyone has theirs
+            row.next_run_at = now + interval
+        _end_round(session, row, events[-1].id)
+        return None
+    row.round_until = events[-1].id
+    row.next_run_at = now + mailer.longest_send(len(messages)) + LEASE_MARGIN
+    return Round(messages=messages, until_event_id=row.round_until, lease_until=row.next_run_at,
+                 attempts=len(items))
+
+
+def record_mailed(session, round_: Round, recipient: str) -> None:
+    """``recipient`` has this round's email: the round's retry passes them by. One statement, which
+    writes nothing once the lease is no longer this worker's: the worker that took the round over
+    mails from its own list, and a row left after its round would keep the recipient from the next."""
+    session.execute(insert(sent_t).from_select(
+        ["name", "recipient"], select(schedule_t.c.name, literal(recipient, sent_t.c.recipient.type))
+        .where(_still_ours(round_))))
+
+
+def _still_ours(round_: Round):
+    return (schedule_t.c.name == JOB) & (schedule_t.c.next_run_at == round_.lease_until)
+
+
+def release(session, round_: Round, *, now: dt.datetime) -> None:
+    """The round was cut short: it is due again at once, for any worker (unless its lease ran out
+    and another worker has it now)."""
+    session.execute(update(schedule_t).where(_still_ours(round_)).values(next_run_at=now))
+
+
+def finish(session, round_: Round, *, next_run_at: dt.datetime) -> None:
+    """Everyone has their email: the round ends, and the next one is due at ``next_run_at``."""
+    ended = session.execute(update(schedule_t).where(_still_ours(round_)).values(
+        cursor=round_.until_event_id, round_until=None, next_run_at=next_run_at))
+    if ended.rowcount != 1:
+        log.warning("email digest: the round's lease ran out while it was sent; the worker that took it over ends it")
+        return
+    session.execute(delete(WorkerScheduleSent).where(WorkerScheduleSent.name == JOB))
+
+
+def run(transaction, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str) -> int:
+    """Send the digest if it is due and something needs attention; answer how many emails went.
+
+    ``transaction()`` opens each of the round's transactions (a session that commits when its block
+    ends): the claim, one per recipient as the SMTP server accepts their email, and the round's end.
+    An SMTP server that cannot be reached, or that drops the connection partway, leaves the round
+    due for the next one; any other error leaves it to the next worker once its lease runs out."""
+    with transaction() as session:
+        round_ = claim(session, mailer, now=now, interval=interval, base_url=base_url)
+    if round_ is None:
+        return 0
+    sent = 0
+
+    def record(message) -> None:
+        nonlocal sent
+        with transaction() as session:
+            record_mailed(session, round_, str(message["To"]))
+        sent += 1
+
     try:
-        mailer.send(messages, sent=lambda message: sent.append(str(message["To"])))
+        mailer.send(round_.messages, sent=record)
     except OSError as error:  # smtplib's errors are OSErrors too
-        row.round_until = events[-1].id
-        session.add_all(WorkerScheduleSent(name=row.name, recipient=email) for email in sent)
+        with transaction() as session:
+            release(session, round_, now=now)
         log.warning("email digest sent to %d of %d staff (%s: %s); the others are tried next round",
-                    len(sent), len(messages), type(error).__name__, error)
-        return len(sent)
-    if messages or mailed:
-        row.next_run_at = now + interval
-        log.info("email digest sent to %d staff about %d attempts", len(messages), len(items))
-    _end_round(session, row, events[-1].id)
-    return len(messages)
+                    sent, len(round_.messages), type(error).__name__, error)
+        return sent
+    with transaction() as session:
+        finish(session, round_, next_run_at=now + interval)
+    log.info("email digest sent to %d staff about %d attempts", len(round_.messages), round_.attempts)
+    return len(round_.messages)

@@ -108,9 +108,8 @@ class Worker:
 
     def send_digests(self) -> int:
         mail = self.settings.mail
-        with self.transaction() as session:
-            return digest.run(session, self.mailer, now=self.clock(), interval=mail.digest_interval,
-                              base_url=self.app_settings.issuer)
+        return digest.run(self.transaction, self.mailer, now=self.clock(), interval=mail.digest_interval,
+                          base_url=self.app_settings.issuer)
 
     def purge_expired_rows(self) -> int:
         now = self.clock()

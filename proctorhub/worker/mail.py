@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 import ssl
@@ -11,6 +12,11 @@ from email.message import EmailMessage
 from .settings import MailSettings
 
 log = logging.getLogger(__name__)
+
+# Each step of an SMTP exchange may wait up to the timeout: before the first message, connecting,
+# EHLO, STARTTLS, EHLO again and AUTH; for each message, MAIL, RCPT, DATA and the end of its text.
+STEPS_TO_CONNECT = 5
+STEPS_PER_MESSAGE = 4
 
 
 class Mailer:
@@ -25,10 +31,15 @@ class Mailer:
         message.set_content(text)
         return message
 
+    def longest_send(self, count: int) -> dt.timedelta:
+        """The longest ``send`` of ``count`` messages may take, each SMTP step taking up to the timeout."""
+        return dt.timedelta(seconds=self.settings.timeout_seconds * (STEPS_TO_CONNECT + STEPS_PER_MESSAGE * count))
+
     def send(self, messages: list[EmailMessage], sent: Callable[[EmailMessage], None] | None = None) -> None:
         """Send every message over one connection, calling ``sent(message)`` as each one is done
-        with; ``OSError``/``smtplib.SMTPException`` if the server cannot be reached, refuses the
-        login or drops the connection (the messages not yet done are for the caller to try again)."""
+        with (the server has accepted it, or refused its recipient), before the next one starts;
+        ``OSError``/``smtplib.SMTPException`` if the server cannot be reached, refuses the login or
+        drops the connection (the messages not yet done are for the caller to try again)."""
         if not messages:
             return
         sent = sent or (lambda message: None)

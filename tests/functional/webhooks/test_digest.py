@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import smtplib
 import socket
 
 import pytest
@@ -11,7 +12,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from proctorhub.attempts import lifecycle
-from proctorhub.models import WorkerScheduleSent
+from proctorhub.models import WorkerSchedule, WorkerScheduleSent
+from proctorhub.worker import digest
 
 from ... import factories as f
 
@@ -156,3 +158,83 @@ def test_a_connection_dropped_mid_digest_mails_no_one_twice(dbsession, inbox, ma
     clock.advance(minutes=61)
     assert mail_worker.run_once().emails == 3
     assert [len(inbox.to(address)) for address in staff] == [2, 2, 2]
+
+
+class Killed(BaseException):
+    """The worker's process dying: nothing of proctorhub's catches it, as nothing runs after a kill -9."""
+
+
+def test_a_worker_killed_mid_digest_has_recorded_whom_it_mailed(dbsession, inbox, mail_worker, make_worker, clock,
+                                                               monkeypatch):
+    staff = [f"rev-{n}@example.edu" for n in "abcd"]
+    for address in staff:
+        f.staff(dbsession, email=address, courses=["course-A"])
+    needs_attention(dbsession, "course-A", "learner-1")
+    accepted = []
+    send_message = smtplib.SMTP.send_message
+
+    def dies_after_two(smtp, message, *args, **kwargs):
+        if len(accepted) == 2:
+            raise Killed
+        accepted.append(send_message(smtp, message, *args, **kwargs))
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", dies_after_two)
+    with pytest.raises(Killed):
+        mail_worker.run_once()
+    monkeypatch.undo()
+    assert [rcpts for rcpts, _ in inbox.messages] == [[staff[0]], [staff[1]]]
+    # Each was committed as soon as the server took their email, not with the round.
+    dbsession.rollback()
+    assert sorted(dbsession.execute(select(WorkerScheduleSent.recipient)).scalars()) == staff[:2]
+
+    newer = needs_attention(dbsession, "course-A", "learner-2")
+    other = make_worker(**{"proctorhub.mail.transport": "smtp", "proctorhub.mail.host": "127.0.0.1",
+                           "proctorhub.mail.port": str(inbox.port), "proctorhub.mail.starttls": "false"})
+    # The dead worker's lease holds the round: no one mails beside a worker that may still be sending.
+    assert other.run_once().emails == 0
+    # Once it runs out, another worker takes the round up: the same events, only those not mailed.
+    clock.advance(minutes=15)
+    assert other.run_once().emails == 2
+    assert [len(inbox.to(address)) for address in staff] == [1, 1, 1, 1]
+    assert all("1 review needs attention" in inbox.to(address)[0]["Subject"] for address in staff)
+    dbsession.rollback()
+    assert dbsession.execute(select(func.count()).select_from(WorkerScheduleSent)).scalar_one() == 0
+
+    # The interval started when the round ended: learner-2 waits for the next digest, to everyone.
+    assert mail_worker.run_once().emails == 0
+    clock.advance(minutes=61)
+    assert mail_worker.run_once().emails == 4
+    assert all(newer.attempt_code in inbox.to(address)[1].get_content() for address in staff)
+    assert all(newer.attempt_code not in inbox.to(address)[0].get_content() for address in staff)
+
+
+def test_a_worker_whose_lease_ran_out_writes_nothing_over_the_round_taken_from_it(dbsession, inbox, mail_worker,
+                                                                                 make_worker, clock):
+    staff = [f"rev-{n}@example.edu" for n in "ab"]
+    for address in staff:
+        f.staff(dbsession, email=address, courses=["course-A"])
+    needs_attention(dbsession, "course-A", "learner-1")
+    interval = mail_worker.settings.mail.digest_interval
+    with mail_worker.transaction() as session:  # it claims the round, then stalls past its lease
+        stalled = digest.claim(session, mail_worker.mailer, now=clock.now, interval=interval, base_url="")
+    assert len(stalled.messages) == 2
+    clock.advance(minutes=15)
+    other = make_worker(**{"proctorhub.mail.transport": "smtp", "proctorhub.mail.host": "127.0.0.1",
+                           "proctorhub.mail.port": str(inbox.port), "proctorhub.mail.starttls": "false"})
+    assert other.run_once().emails == 2
+    dbsession.rollback()
+    row = dbsession.get(WorkerSchedule, digest.JOB)
+    ended = (row.cursor, row.round_until, row.next_run_at)
+    assert ended[1] is None and ended[2] > clock.now
+
+    # The stalled worker comes back: whom it mails is not recorded, nor does it end or release the round.
+    with mail_worker.transaction() as session:
+        digest.record_mailed(session, stalled, staff[0])
+    with mail_worker.transaction() as session:
+        digest.release(session, stalled, now=clock.now)
+    with mail_worker.transaction() as session:
+        digest.finish(session, stalled, next_run_at=clock.now)
+    dbsession.expire_all()
+    assert dbsession.execute(select(func.count()).select_from(WorkerScheduleSent)).scalar_one() == 0
+    row = dbsession.get(WorkerSchedule, digest.JOB)
+    assert (row.cursor, row.round_until, row.next_run_at) == ended
