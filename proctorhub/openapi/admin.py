@@ -140,12 +140,16 @@ SCHEMAS = {
     "Delivery": obj({
         "id": INT, "webhook": INT, "event_id": INT, "type": STRING, "webhook_id": STRING,
         "status": {"enum": [s.value for s in DeliveryStatus]}, "tries": INT, "next_try_at": nullable(DATETIME),
+        "in_flight": {**BOOL, "description": "a worker is sending it right now: a replay is 409 delivery_in_flight"},
+        "leased_until": {**nullable(DATETIME), "description": "while in_flight, when the sending worker's lease "
+                         "ends (the try is recorded before; a worker that died leaves it due again then)"},
         "last_status": nullable(INT), "last_error": nullable(STRING), "created_at": DATETIME,
         "delivered_at": nullable(DATETIME),
         "attempts": array(obj({"started_at": DATETIME, "duration_ms": INT, "response_status": nullable(INT),
                                "response_body": nullable(STRING), "error": nullable(STRING)},
                               required=("started_at", "response_status", "error"))),
-    }, required=("id", "webhook", "type", "webhook_id", "status", "tries", "next_try_at", "attempts")),
+    }, required=("id", "webhook", "type", "webhook_id", "status", "tries", "next_try_at", "in_flight", "leased_until",
+                 "attempts")),
     # -- tool configurations and LTI Dynamic Registration
     "ToolSetup": obj({name: STRING for name in (
         "issuer", "client_id", "deployment_id", "authorization_endpoint", "token_endpoint", "jwks_url",

@@ -188,6 +188,14 @@ def tries_of(dbsession, delivery_ids: list[int]) -> dict[int, list[DeliveryTry]]
     return found
 
 
+def sending_until(delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
+    """When the worker sending ``delivery`` right now lets go of it (its claim's lease), or None
+    when no worker is: as ``replay`` decides, a lease that ran out is a worker that died mid-send."""
+    if delivery.leased_until is not None and delivery.leased_until > now:
+        return delivery.leased_until
+    return None
+
+
 def replay(dbsession, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
     """Send the delivery again, with the same ``webhook-id`` and body, at the worker's next round.
 

@@ -9,6 +9,8 @@ a worker is sending right now is 409 ``delivery_in_flight``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
@@ -81,7 +83,8 @@ def try_json(row) -> dict:
             "response_body": row.response_body, "error": row.error}
 
 
-def delivery_json(delivery, tries) -> dict:
+def delivery_json(delivery, tries, now) -> dict:
+    sending_until = service.sending_until(delivery, now)
     return {
         "id": delivery.id,
         "webhook": delivery.endpoint_id,
@@ -91,6 +94,8 @@ def delivery_json(delivery, tries) -> dict:
         "status": delivery.status,
         "tries": delivery.tries,
         "next_try_at": iso(delivery.next_try_at) if delivery.status == DeliveryStatus.pending else None,
+        "in_flight": sending_until is not None,
+        "leased_until": iso(sending_until),
         "last_status": delivery.last_status,
         "last_error": delivery.last_error,
         "created_at": iso(delivery.created_at),
@@ -161,18 +166,21 @@ def webhook_rotate(context, request):
 @admin_view(context=DeliveriesResource, request_method="GET", accept="application/json", renderer="json",
              permission=PERMISSION)
 def delivery_list(context, request):
-    """Deliveries newest first (``?status=pending|delivered|failed``), each with its tries; ``limit`` a
-    page with ``next``/``previous`` page URLs."""
+    """Deliveries newest first (``?status=pending|delivered|failed``), each with its tries and, while a
+    worker is sending it, ``in_flight`` and the lease's end ``leased_until``; ``limit`` a page with
+    ``next``/``previous`` page URLs."""
     params, page, tries = _deliveries(request, context)
     links = page_links(request, context, page, params)
-    return {"deliveries": [delivery_json(d, tries[d.id]) for d in page.rows], "next": links["next"],
+    now = utcnow()
+    return {"deliveries": [delivery_json(d, tries[d.id], now) for d in page.rows], "next": links["next"],
             "previous": links["previous"]}
 
 
 @admin_view(context=DeliveryResource, request_method="GET", accept="application/json", renderer="json",
              permission=PERMISSION)
 def delivery_show(context, request):
-    return delivery_json(context.row, service.tries_of(request.dbsession, [context.row.id])[context.row.id])
+    return delivery_json(context.row, service.tries_of(request.dbsession, [context.row.id])[context.row.id],
+                         utcnow())
 
 
 @admin_view(context=DeliveryResource, name="replay", request_method="POST", accept="application/json",
@@ -181,7 +189,8 @@ def delivery_replay(context, request):
     """Send the delivery again (same ``webhook-id`` and body) at the worker's next round; 409
     ``delivery_in_flight`` while a worker is sending it."""
     service.replay(request.dbsession, context.row)
-    return delivery_json(context.row, service.tries_of(request.dbsession, [context.row.id])[context.row.id])
+    return delivery_json(context.row, service.tries_of(request.dbsession, [context.row.id])[context.row.id],
+                         utcnow())
 
 
 # -- HTML ------------------------------------------------------------------------------------------------
@@ -230,6 +239,7 @@ def _webhook_page(context, request, *, error=None, secret=None, status=200):
         "rotating_until": endpoint_json(request, context.__parent__, context.row)["previous_secret_expires_at"],
         "self_url": admin_url(request, context),
         "replay_url": lambda delivery: admin_url(request, deliveries, str(delivery.id), "replay"),
+        "sending_until": partial(service.sending_until, now=utcnow()),
         "list_url": admin_url(request, context.__parent__), "nav": "lms",
     }, request=request, status=status)
 
@@ -269,6 +279,7 @@ def deliveries_page(context, request):
         "lms": context.lms, "deliveries": page.rows, "tries": tries,
         "links": page_links(request, context, page, params),
         "replay_url": lambda delivery: admin_url(request, context, str(delivery.id), "replay"),
+        "sending_until": partial(service.sending_until, now=utcnow()),
         "lms_url": admin_url(request, context.__parent__), "nav": "lms",
     }, request=request)
 
@@ -278,7 +289,7 @@ def deliveries_page(context, request):
 def delivery_replay_form(context, request):
     try:
         service.replay(request.dbsession, context.row)
-    except Conflict as conflict:  # back to the list, which shows it pending: nothing was changed
+    except Conflict as conflict:  # back to the list, which shows it being sent: nothing was changed
         request.session.flash(f"Not replayed: {conflict.message}.")
     else:
         request.session.flash(f"Delivery {context.row.id} will be sent again.")

@@ -8,6 +8,7 @@ nothing is fetched at test time. Screenshots go to ``artifacts/`` (ignored by gi
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from proctorhub.models import Attempt, Review
+from proctorhub.models import Attempt, Delivery, Event, Review, WebhookEndpoint, utcnow
 
 from ... import factories as f
 from ...live import serve
@@ -251,13 +252,33 @@ def _every_admin_page(live, testapp, dbsession):
     receive_review(testapp, dbsession, course="course-v1:SomeUniversity+LongCourseName+2026_Spring",
                    status="not_reviewed", user_id="learner-with-a-long-identifier-0000000001")
     configuration = f.configuration(dbsession)
+    webhook = _a_receiver_sending_a_delivery(dbsession)
     pages = ["/admin/reviews/", "/admin/reviews/?bucket=needs_decision&sort=severity",
              f"/admin/reviews/{review.id}", f"/admin/reviews/{review.id}?raw=1",
              "/admin/attempts/", f"/admin/attempts/{review.attempt_code}", "/admin/exams/",
              f"/admin/exams/{review.exam_id}", "/admin/configurations/", "/admin/configurations/new",
              f"/admin/configurations/{configuration.id}", "/admin/backends/", "/admin/lms/", "/admin/lms/default",
-             "/admin/no-such-page"]
+             "/admin/lms/default/deliveries/", f"/admin/lms/default/webhooks/{webhook}", "/admin/no-such-page"]
     return pages
+
+
+def _a_receiver_sending_a_delivery(dbsession) -> int:
+    """A receiver of the lms `default` with two deliveries: one failed, one a worker is sending right now."""
+    attempt = f.attempt(dbsession)
+    endpoint = WebhookEndpoint(lms_id=f.lms(dbsession).id, url="https://hooks.lms.example.edu/proctorhub",
+                               events=["*"], description="", secret="x", enabled=True)
+    events = [Event(kind="review.received", attempt_id=attempt.id, attempt_code=attempt.attempt_code, payload={})
+              for _ in range(2)]
+    dbsession.add_all([endpoint, *events])
+    dbsession.flush()
+    lease = utcnow() + dt.timedelta(minutes=10)
+    dbsession.add_all([
+        Delivery(event_id=events[0].id, endpoint_id=endpoint.id, attempt_id=attempt.id, kind=events[0].kind,
+                 body="{}", status="failed", tries=7, last_status=500),
+        Delivery(event_id=events[1].id, endpoint_id=endpoint.id, attempt_id=attempt.id, kind=events[1].kind,
+                 body="{}", status="pending", next_try_at=lease, leased_until=lease)])
+    dbsession.commit()
+    return endpoint.id
 
 
 def test_no_admin_page_scrolls_sideways_on_a_phone(browser, live, testapp, dbsession):

@@ -225,6 +225,8 @@ def _lms_and_webhooks(walk, dbsession):
         assert walk("POST", f"{deliveries}{delivery}/replay", 200)["status"] == "pending"
         walk("POST", f"{deliveries}999999/replay", 404, "unknown_delivery")
         _lease(dbsession, delivery, seconds=60)  # a worker is sending it
+        [listed] = walk("GET", deliveries, 200)["deliveries"]
+        assert listed["in_flight"] is True and listed["leased_until"] is not None
         walk("POST", f"{deliveries}{delivery}/replay", 409, "delivery_in_flight")
         _lease(dbsession, delivery, seconds=None)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import re
 import threading
 import time
 from collections import defaultdict
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from proctorhub import events
+from proctorhub.attempts.serialize import iso
 from proctorhub.models import Delivery, DeliveryTry, Event, WebhookEndpoint
 from proctorhub.webhooks import delivery as delivery_module
 
@@ -306,6 +308,46 @@ def test_a_delivery_being_sent_is_not_replayed_beside_its_send(testapp, admin, d
     other.run_until_idle()
     assert [r.webhook_id for r in receiver.accepted()] == [outgoing.webhook_id] * 2
     assert deliveries(dbsession)[0].status == "delivered"
+
+
+def test_the_deliveries_pages_show_a_delivery_being_sent_and_offer_no_replay_of_it(testapp, admin, dbsession, receiver,
+                                                                                 make_worker, clock):
+    hook = register(testapp, admin, receiver.url)
+    emit_controls(dbsession, [f.attempt(dbsession), f.attempt(dbsession)], per_attempt=1)
+    sending = make_worker()
+    sending.hand_out()
+    lease_until = clock.now + dt.timedelta(seconds=60)
+    with sending.transaction() as session:  # it claims one delivery, and is sending it now
+        [outgoing] = delivery_module.claim(session, sending.box, now=clock.now, limit=1, lease_until=lease_until)
+    [idle] = [row.id for row in deliveries(dbsession) if row.id != outgoing.delivery_id]
+    html = {**admin, "Accept": "text/html"}
+    lists = ["/admin/lms/default/deliveries/", f"/admin/lms/default/webhooks/{hook['id']}/deliveries/"]
+
+    def shown(in_flight: bool) -> None:
+        for path in lists:
+            listed = {d["id"]: d for d in testapp.get(path, headers=admin).json["deliveries"]}
+            assert (listed[outgoing.delivery_id]["in_flight"], listed[idle]["in_flight"]) == (in_flight, False)
+            assert listed[outgoing.delivery_id]["leased_until"] == (iso(lease_until) if in_flight else None)
+            assert listed[idle]["leased_until"] is None
+        assert testapp.get(f"{lists[0]}{outgoing.delivery_id}", headers=admin).json["in_flight"] is in_flight
+        for page in ("/admin/lms/default/deliveries/", f"/admin/lms/default/webhooks/{hook['id']}"):
+            rows = {int(row.group(1)): row.group(0) for row in re.finditer(
+                r'<tr><td class="mono">(\d+)<div.*?</tr>', testapp.get(page, headers=html).text, re.S)}
+            assert ("being sent" in rows[outgoing.delivery_id]) is in_flight
+            assert (f"{outgoing.delivery_id}/replay" in rows[outgoing.delivery_id]) is not in_flight
+            assert "being sent" not in rows[idle] and f"{idle}/replay" in rows[idle]
+
+    shown(in_flight=True)
+    page = testapp.get(lists[0], headers=html).text
+    assert f'being sent, lease until <time class="utc" datetime="{lease_until.isoformat()}">' in page
+    assert lease_until.strftime("%Y-%m-%d %H:%M:%S UTC") in page
+
+    # The worker died mid-send: once its lease has run out, the delivery is no longer being sent.
+    row = dbsession.get(Delivery, outgoing.delivery_id)
+    row.leased_until = row.next_try_at = clock.now - dt.timedelta(seconds=1)
+    dbsession.commit()
+    shown(in_flight=False)
+    assert testapp.post(f"{lists[0]}{outgoing.delivery_id}/replay", headers=admin).json["in_flight"] is False
 
 
 def test_during_rotation_both_secrets_verify_then_only_the_new(testapp, admin, dbsession, receiver, make_worker,
