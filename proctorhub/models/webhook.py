@@ -124,7 +124,7 @@ class WorkerSchedule(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     # Also the lease of a worker mailing a round: claiming the round moves this past the longest
-    # its SMTP exchange may take.
+    # connecting and sending one message may take, and each recorded recipient moves it on again.
     next_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # The last outbox event the job has read.
     cursor: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,19 +11,22 @@ attention, but at most once per ``proctorhub.mail.digest_interval_seconds``.
 
 A round is claimed, mailed and ended in short transactions of its own, none of them open while
 the SMTP server is talked to. The claim commits the last event the round reads (``round_until``)
-and a lease (``next_run_at``, past the longest the round's SMTP exchange may take), so no other
-worker starts the round meanwhile. As soon as the SMTP server has accepted a message, its recipient
-is recorded as mailed (``worker_schedule_sent``) in a transaction of its own, one INSERT and its
-COMMIT. A round cut short, by the SMTP server (it cannot be reached, or drops the connection
-partway: the round is due again at once) or by the worker dying (the round is due again when its
-lease runs out), is taken up by the next round, of any worker: it reads the same events and mails
-only those not recorded, so no one gets a round's digest twice. The round ends, and the interval
-starts, once everyone has theirs.
+and a lease (``next_run_at``, past the longest connecting and sending one message may take), so no
+other worker starts the round meanwhile. As soon as the SMTP server has accepted a message, its
+recipient is recorded as mailed (``worker_schedule_sent``) and the lease renewed for the next
+message, in a transaction of its own (an UPDATE, an INSERT and the COMMIT). A worker that finds its
+lease gone (another worker took the round over) stops mailing.
+
+A round cut short, by the SMTP server (it cannot be reached, or drops the connection partway: the
+round is due again at once) or by the worker dying (the round is due again when its lease runs out,
+minutes later however many staff the round mails), is taken up by the next round, of any worker:
+it reads the same events and mails only those not recorded, so no one gets a round's digest twice.
+The round ends, and the interval starts, once everyone has theirs.
 
 What can still send twice: a worker killed after the SMTP server accepted a message and before
 that recipient's COMMIT (or one whose database fails in that instant) has mailed someone the
-database does not know of, and the round's retry mails them again. That window is one INSERT and
-its COMMIT; no order of writes closes it, since the server's acceptance and the database's
+database does not know of, and the round's retry mails them again. That window is one UPDATE, one
+INSERT and their COMMIT; no order of writes closes it, since the server's acceptance and the database's
 commit cannot be one step. A worker still sending when its lease runs out (every SMTP step near
 its timeout) may share the round's last recipients with the worker that takes the round over;
 whatever it writes from then on (recorded recipients, the round's end) is dropped.
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, insert, literal, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..events import ATTENTION_STATUSES
@@ -138,14 +141,20 @@ def compose(mailer, base_url: str, email: str, items: list[Item]):
     return mailer.message(email, subject, "\n".join(lines))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Round:
-    """A claimed round: its emails, the last event it read, and the lease that keeps it this worker's."""
+    """A claimed round: its emails, the last event it read, and the lease that keeps it this
+    worker's (``lease_until``, moved on as each message is recorded; ``lease`` long)."""
 
     messages: list[EmailMessage]
     until_event_id: int
     lease_until: dt.datetime
+    lease: dt.timedelta
     attempts: int
+
+
+class LeaseLost(Exception):
+    """The round's lease ran out and another worker took the round: this one stops mailing."""
 
 
 def _end_round(session, row: WorkerSchedule, last_event_id: int) -> None:
@@ -183,18 +192,22 @@ def claim(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url
         _end_round(session, row, events[-1].id)
         return None
     row.round_until = events[-1].id
-    row.next_run_at = now + mailer.longest_send(len(messages)) + LEASE_MARGIN
-    return Round(messages=messages, until_event_id=row.round_until, lease_until=row.next_run_at,
+    lease = mailer.longest_send(1) + LEASE_MARGIN
+    row.next_run_at = now + lease
+    return Round(messages=messages, until_event_id=row.round_until, lease_until=row.next_run_at, lease=lease,
                  attempts=len(items))
 
 
-def record_mailed(session, round_: Round, recipient: str) -> None:
-    """``recipient`` has this round's email: the round's retry passes them by. One statement, which
-    writes nothing once the lease is no longer this worker's: the worker that took the round over
-    mails from its own list, and a row left after its round would keep the recipient from the next."""
-    session.execute(insert(sent_t).from_select(
-        ["name", "recipient"], select(schedule_t.c.name, literal(recipient, sent_t.c.recipient.type))
-        .where(_still_ours(round_))))
+def record_mailed(session, round_: Round, recipient: str, *, now: dt.datetime) -> None:
+    """``recipient`` has this round's email: the round's retry passes them by, and the lease is
+    renewed for the next message. ``LeaseLost``, writing nothing, once the lease is no longer this
+    worker's: the worker that took the round over mails from its own list, and a row left after its
+    round would keep the recipient from the next."""
+    renewed = now + round_.lease
+    if session.execute(update(schedule_t).where(_still_ours(round_)).values(next_run_at=renewed)).rowcount != 1:
+        raise LeaseLost(f"the email digest's lease ran out before {recipient} was recorded")
+    session.execute(insert(sent_t).values(name=JOB, recipient=recipient))
+    round_.lease_until = renewed
 
 
 def _still_ours(round_: Round):
@@ -217,13 +230,15 @@ def finish(session, round_: Round, *, next_run_at: dt.datetime) -> None:
     session.execute(delete(WorkerScheduleSent).where(WorkerScheduleSent.name == JOB))
 
 
-def run(transaction, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str) -> int:
+def run(transaction, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str, clock=None) -> int:
     """Send the digest if it is due and something needs attention; answer how many emails went.
 
     ``transaction()`` opens each of the round's transactions (a session that commits when its block
     ends): the claim, one per recipient as the SMTP server accepts their email, and the round's end.
     An SMTP server that cannot be reached, or that drops the connection partway, leaves the round
-    due for the next one; any other error leaves it to the next worker once its lease runs out."""
+    due for the next one; any other error leaves it to the next worker once its lease runs out.
+    ``clock()`` (default: ``now`` throughout) times the lease's renewals."""
+    clock = clock or (lambda: now)
     with transaction() as session:
         round_ = claim(session, mailer, now=now, interval=interval, base_url=base_url)
     if round_ is None:
@@ -233,11 +248,15 @@ def run(transaction, mailer, *, now: dt.datetime, interval: dt.timedelta, base_u
     def record(message) -> None:
         nonlocal sent
         with transaction() as session:
-            record_mailed(session, round_, str(message["To"]))
+            record_mailed(session, round_, str(message["To"]), now=clock())
         sent += 1
 
     try:
         mailer.send(round_.messages, sent=record)
+    except LeaseLost as lost:
+        log.warning("email digest stopped after %d of %d staff: %s; the worker that took the round over "
+                    "mails the others", sent, len(round_.messages), lost)
+        return sent
     except OSError as error:  # smtplib's errors are OSErrors too
         with transaction() as session:
             release(session, round_, now=now)

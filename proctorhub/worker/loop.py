@@ -109,7 +109,7 @@ class Worker:
     def send_digests(self) -> int:
         mail = self.settings.mail
         return digest.run(self.transaction, self.mailer, now=self.clock(), interval=mail.digest_interval,
-                          base_url=self.app_settings.issuer)
+                          base_url=self.app_settings.issuer, clock=self.clock)
 
     def purge_expired_rows(self) -> int:
         now = self.clock()

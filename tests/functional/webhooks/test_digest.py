@@ -228,8 +228,8 @@ def test_a_worker_whose_lease_ran_out_writes_nothing_over_the_round_taken_from_i
     assert ended[1] is None and ended[2] > clock.now
 
     # The stalled worker comes back: whom it mails is not recorded, nor does it end or release the round.
-    with mail_worker.transaction() as session:
-        digest.record_mailed(session, stalled, staff[0])
+    with pytest.raises(digest.LeaseLost), mail_worker.transaction() as session:
+        digest.record_mailed(session, stalled, staff[0], now=clock.now)
     with mail_worker.transaction() as session:
         digest.release(session, stalled, now=clock.now)
     with mail_worker.transaction() as session:
@@ -238,3 +238,54 @@ def test_a_worker_whose_lease_ran_out_writes_nothing_over_the_round_taken_from_i
     assert dbsession.execute(select(func.count()).select_from(WorkerScheduleSent)).scalar_one() == 0
     row = dbsession.get(WorkerSchedule, digest.JOB)
     assert (row.cursor, row.round_until, row.next_run_at) == ended
+
+
+def test_the_lease_is_one_messages_long_and_renewed_as_each_is_recorded(dbsession, inbox, mail_worker, make_worker,
+                                                                        clock):
+    # A round for many staff must not hold up the digest for hours when its worker dies.
+    staff = [f"rev-{n:02d}@example.edu" for n in range(40)]
+    for address in staff:
+        f.staff(dbsession, email=address, courses=["course-A"])
+    needs_attention(dbsession, "course-A", "learner-1")
+    interval = mail_worker.settings.mail.digest_interval
+    claimed_at = clock.now
+    with mail_worker.transaction() as session:
+        round_ = digest.claim(session, mail_worker.mailer, now=claimed_at, interval=interval, base_url="")
+    assert len(round_.messages) == 40
+    one_message = mail_worker.mailer.longest_send(1) + digest.LEASE_MARGIN
+    assert round_.lease_until == claimed_at + one_message
+
+    recorded_at = clock.advance(minutes=1)
+    with mail_worker.transaction() as session:
+        digest.record_mailed(session, round_, staff[0], now=recorded_at)
+    dbsession.rollback()
+    assert dbsession.get(WorkerSchedule, digest.JOB).next_run_at == recorded_at + one_message == round_.lease_until
+
+    # The worker dies here: another takes the round up once one message's lease has run out.
+    other = make_worker(**{"proctorhub.mail.transport": "smtp", "proctorhub.mail.host": "127.0.0.1",
+                           "proctorhub.mail.port": str(inbox.port), "proctorhub.mail.starttls": "false"})
+    assert other.run_once().emails == 0
+    clock.advance(seconds=one_message.total_seconds())
+    assert other.run_once().emails == 39
+    assert sorted(rcpts[0] for rcpts, _ in inbox.messages) == staff[1:]
+
+
+def test_a_worker_that_loses_its_lease_stops_mailing(dbsession, inbox, mail_worker, make_worker, clock, monkeypatch):
+    staff = [f"rev-{n}@example.edu" for n in "abc"]
+    for address in staff:
+        f.staff(dbsession, email=address, courses=["course-A"])
+    needs_attention(dbsession, "course-A", "learner-1")
+    send_message = smtplib.SMTP.send_message
+
+    def taken_over_after_the_first(smtp, message, *args, **kwargs):
+        answer = send_message(smtp, message, *args, **kwargs)
+        # Meanwhile another worker found the lease run out and took the round.
+        with mail_worker.transaction() as session:
+            session.get(WorkerSchedule, digest.JOB).next_run_at = clock.now
+        return answer
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", taken_over_after_the_first)
+    assert mail_worker.run_once().emails == 0
+    assert len(inbox.messages) == 1  # the one in flight when the lease was lost, and no more
+    dbsession.rollback()
+    assert dbsession.execute(select(func.count()).select_from(WorkerScheduleSent)).scalar_one() == 0
