@@ -12,9 +12,10 @@ from sqlalchemy import and_, bindparam, exists, insert, select, update
 
 from ..attempts.service import AttemptRequest, find_or_create_attempt, get_configuration, insert_attempt_if_new
 from ..errors import Conflict, NotFound, PreconditionFailed
+from ..lms.service import LmsRef
 from ..models import AttemptStatus, ConfigurationStatus, MessageType, digest, utcnow
 from ..models.dialect import mark_written
-from ..reviews.target import ExamFacts, LmsFacts, ReviewTarget
+from ..reviews.target import ExamFacts, ReviewTarget
 from .errors import LtiError
 from .single_use import spend_then_move
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
@@ -85,7 +86,7 @@ def _new_attempt_fast(dbsession, lms, backends, data: dict, target: AttemptReque
         return None
     # The exam's lms, context and resource link are the ones it was found by. The new attempt's
     # columns are those a review callback reads (insert_attempt_if_new returns them).
-    exam = ExamFacts(id=row.exam_id, lms=LmsFacts(lms.id, lms.slug), context_id=context_id,
+    exam = ExamFacts(id=row.exam_id, lms=LmsRef(lms.id, lms.slug), context_id=context_id,
                      resource_link_id=resource_link_id, is_practice=row.is_practice,
                      is_proctored=row.is_proctored, backend=row.exam_backend, time_limit_mins=row.time_limit_mins)
     return ReviewTarget(**attempt, exam=exam)

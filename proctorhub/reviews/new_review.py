@@ -24,9 +24,6 @@ comment_t = ReviewComment.__table__
 event_t = Event.__table__
 attempt_t = Attempt.__table__
 
-REVIEW_COLUMNS = ("attempt_code", "attempt_id", "exam_id", "context_id", "backend", "status", "vendor_status",
-                  "raw_payload", "payload_digest", "reviewer_id", "video_link_encrypted", "queue_priority",
-                  "created_at", "modified_at")
 MOVE_COLUMNS = ("started_at", "submitted_at", "completed_at")
 
 
@@ -69,7 +66,7 @@ class ReviewFacts:
 
 @dataclass
 class NewReview:
-    review: dict  # REVIEW_COLUMNS, the attempt's id and code among them
+    review: dict  # ReviewFacts' columns (all but id, reviewer and comments)
     comments: list[dict]  # position, start, stop, duration, comment, status
     events: list[dict]  # kind, payload; review.received gets the new review's id
     attempt_move: dict | None  # lifecycle.changed_columns(...) when the attempt moves

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, exists, select
 
 from ..attempts.service import unknown_attempt
+from ..lms.service import LmsRef
 from ..lti.replay import remembering_cte, remembering_parameters
 from ..models import Attempt, Exam, Lms
 from ..models.dialect import dialect_of, mark_written
@@ -24,15 +25,9 @@ lms_t = Lms.__table__
 
 
 @dataclass(frozen=True)
-class LmsFacts:
-    id: int
-    slug: str
-
-
-@dataclass(frozen=True)
 class ExamFacts:
     id: int
-    lms: LmsFacts
+    lms: LmsRef
     context_id: str
     resource_link_id: str
     is_practice: bool
@@ -115,6 +110,6 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
         row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
     if row is None:
         raise unknown_attempt(attempt_code)
-    exam = ExamFacts(id=row["exam_id"], lms=LmsFacts(row["lms_id"], row["lms_slug"]),
+    exam = ExamFacts(id=row["exam_id"], lms=LmsRef(row["lms_id"], row["lms_slug"]),
                      **{column: row[label] for column, label in EXAM_COLUMNS.items()})
     return ReviewTarget(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS}), fresh
