@@ -336,6 +336,8 @@ def test_the_deliveries_pages_show_a_delivery_being_sent_and_offer_no_replay_of_
             assert ("being sent" in rows[outgoing.delivery_id]) is in_flight
             assert (f"{outgoing.delivery_id}/replay" in rows[outgoing.delivery_id]) is not in_flight
             assert "being sent" not in rows[idle] and f"{idle}/replay" in rows[idle]
+            # Each Replay button names its delivery to a screen reader; the buttons are told apart.
+            assert f'Replay<span class="visually-hidden"> delivery {idle}</span></button>' in rows[idle]
 
     shown(in_flight=True)
     page = testapp.get(lists[0], headers=html).text
