@@ -104,12 +104,18 @@ class Metrics:
         self._gauges: dict[str, Gauge] = {}
         self._hooks: list = []
         self._lock = threading.Lock()
+        # (route, method, status) -> the request counter's and latency histogram's children.
+        self._series: dict[tuple, tuple] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         # Any client can send any method name: only the standard ones become series of their own.
         method = method if method in STANDARD_METHODS else "other"
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        series = self._series.get((route, method, status))
+        if series is None:  # labels() checks and locks; its answer is the same child every time
+            series = self._series[route, method, status] = (self.requests.labels(route, method, str(status)),
+                                                            self.latency.labels(route))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def gauge(self, name: str, documentation: str, labelnames=()) -> Gauge:
         """A gauge in this app's registry, made on first use and the same object after."""
