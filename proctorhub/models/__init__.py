@@ -31,7 +31,7 @@ from .registration import Registration  # noqa: F401
 from .review import QueuePriority, Review, ReviewComment, ReviewHistory, ReviewStatus  # noqa: F401
 from .signin import SigninThrottle  # noqa: F401
 from .staff import ApiToken, Role, StaffCourse, StaffUser  # noqa: F401
-from .timeouts import engine_options
+from .timeouts import QUEUE_OPTIONS, engine_options
 from .timeouts import install as install_timeouts
 from .webhook import (  # noqa: F401
     Delivery,
@@ -50,7 +50,11 @@ def get_engine(settings, prefix="sqlalchemy."):
     its ``dialect.Dialect`` chosen."""
     database = parse_database_settings(settings)
     url = sqlalchemy.engine.make_url(settings[prefix + "url"])
-    engine = engine_from_config(settings, prefix, **engine_options(url, database))
+    # The pool's options come from engine_options alone, read once into ``database``: the ini's
+    # own spelling of them would reach a pool that refuses them.
+    raw = {key: value for key, value in settings.items()
+           if key.removeprefix(prefix) not in QUEUE_OPTIONS or not key.startswith(prefix)}
+    engine = engine_from_config(raw, prefix, **engine_options(url, database))
     install_timeouts(engine, database)
     # Once per engine: request code asks dialect_of() for it and never tests a dialect's name.
     choose_dialect(engine)

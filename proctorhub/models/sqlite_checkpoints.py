@@ -79,8 +79,9 @@ class Checkpointer:
         its place gets a new connection."""
         try:
             inode = os.stat(path).st_ino
-        except OSError:
+        except OSError as error:
             self._forget(path)
+            report_failure("SQLite checkpoint of %s skipped (tried again shortly): %s", path, error)
             return
         try:
             known, connection = self._connections.get(path, (None, None))
@@ -99,26 +100,38 @@ _checkpointer = Checkpointer()
 
 
 def _after_fork() -> None:
-    # The thread does not survive a fork; the child's engines are watched afresh as it makes them.
-    global _checkpointer
-    _checkpointer = Checkpointer()
+    # The thread does not survive a fork and the inherited connections must not be used in the
+    # child: it keeps the files its engines use and checkpoints them from a thread of its own.
+    files = {path: engines for path, engines in _checkpointer._files.items() if engines}
+    fresh = Checkpointer()
+    for path, engines in files.items():
+        for engine in engines:
+            fresh.watch(engine, path)
+    globals()["_checkpointer"] = fresh
 
 
 os.register_at_fork(after_in_child=_after_fork)
 
 
-def database_file(engine) -> str | None:
-    """The file behind a SQLite engine, or None for an in-memory database."""
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
+def sqlite_file(url) -> str | None:
+    """The absolute path of the file behind a SQLite URL; None for an in-memory database (and for
+    another database). A ``file:`` URI (``?uri=true``) names its file after the prefix."""
+    if url.get_backend_name() != "sqlite":
         return None
-    return database
+    database = url.database or ""
+    if url.query.get("uri") in ("true", "1"):
+        if url.query.get("mode") == "memory" or not database.startswith("file:"):
+            return None
+        database = urllib.parse.unquote(database.removeprefix("file:").split("?", 1)[0])
+    if not database or database.startswith((":memory:", "file::memory:")):
+        return None
+    return os.path.abspath(database)
 
 
 def checkpoint_in_background(engine) -> bool:
     """Checkpoint ``engine``'s database file from the process's checkpoint thread; True if it
     will (connections then keep SQLite's own checkpoint only as the backstop)."""
-    path = database_file(engine)
+    path = sqlite_file(engine.url)
     if path is None:
         return False
     _checkpointer.watch(engine, path)

@@ -25,6 +25,7 @@ import time
 
 from ..settings import DatabaseSettings
 from .faults import RateLimitedLog
+from .sqlite_checkpoints import sqlite_file
 
 report_cut = RateLimitedLog(logging.getLogger(__name__))
 
@@ -127,19 +128,25 @@ def watch_dialect(dialect, limit: float) -> None:
         setattr(dialect, name, watched(getattr(dialect, name), of_connection))
 
 
-def engine_options(url, database: DatabaseSettings) -> dict:
-    """Keyword arguments for ``create_engine`` that put the time limits in place."""
+# Options only a pool that queues its connections takes (create_engine refuses them otherwise).
+QUEUE_OPTIONS = ("pool_use_lifo", "pool_timeout")
+
+
+def engine_options(url, database: DatabaseSettings, *, queued: bool = True) -> dict:
+    """Keyword arguments for ``create_engine`` that put the time limits in place; ``queued``
+    False for an engine whose pool keeps no connections (the readiness check's NullPool)."""
     options = {"pool_pre_ping": database.pool_pre_ping}
-    if not _in_memory(url):  # an in-memory SQLite database has one connection per thread, no queue
-        options["pool_use_lifo"] = database.pool_use_lifo
-    if url.get_backend_name() == "postgresql":
+    postgresql = url.get_backend_name() == "postgresql"
+    if postgresql:
         options["connect_args"] = postgresql_connect_args(database)
         options["pool_timeout"] = database.pool_timeout
+    # An in-memory SQLite database has one connection per thread, no queue.
+    if queued and (postgresql or sqlite_file(url) is not None):
+        options["pool_use_lifo"] = database.pool_use_lifo
+    else:
+        for name in QUEUE_OPTIONS:
+            options.pop(name, None)
     return options
-
-
-def _in_memory(url) -> bool:
-    return url.get_backend_name() == "sqlite" and (url.database or ":memory:").startswith((":memory:", "file::memory:"))
 
 
 def install(engine, database: DatabaseSettings) -> None:

@@ -24,9 +24,7 @@ HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 def readiness_engine(url: str, timeout: float) -> sa.Engine:
     limits = DatabaseSettings(connect_timeout=timeout, statement_timeout=timeout, lock_timeout=timeout,
                               pool_timeout=timeout, pool_pre_ping=False)
-    options = engine_options(sa.engine.make_url(url), limits)
-    for pool_option in ("pool_timeout", "pool_use_lifo"):  # NullPool keeps no connections to queue
-        options.pop(pool_option, None)
+    options = engine_options(sa.engine.make_url(url), limits, queued=False)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool, **options)
     install_timeouts(engine, limits)
     return engine

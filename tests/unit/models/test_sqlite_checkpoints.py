@@ -8,8 +8,8 @@ import time
 
 import sqlalchemy as sa
 
-from proctorhub.models import get_engine
-from proctorhub.models.sqlite_checkpoints import BACKSTOP_PAGES, Checkpointer, checkpoint_in_background
+from proctorhub.models import get_engine, sqlite_checkpoints
+from proctorhub.models.sqlite_checkpoints import BACKSTOP_PAGES, Checkpointer, checkpoint_in_background, sqlite_file
 
 ROWS, ROW_BYTES = 400, 8000  # about 3 MB: 800 pages, below SQLite's own threshold of 1000
 
@@ -86,5 +86,36 @@ def test_the_pool_hands_out_the_connection_used_last(tmp_path):
         again = engine.raw_connection()
         assert again.driver_connection is used_last
         again.close()
+    finally:
+        engine.dispose()
+
+
+def test_the_file_of_a_sqlite_url_in_each_spelling(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    file_of = lambda url: sqlite_file(sa.engine.make_url(url))  # noqa: E731
+    assert file_of("sqlite:///rel.sqlite") == str(tmp_path / "rel.sqlite")
+    assert file_of(f"sqlite:///file:{tmp_path}/uri.sqlite?uri=true") == str(tmp_path / "uri.sqlite")
+    assert [file_of(url) for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:mem?mode=memory&uri=true",
+                                     "postgresql+psycopg:///x")] == [None, None, None, None]
+
+
+def test_an_in_memory_database_takes_the_pool_setting_of_the_ini_without_failing():
+    # The ini's pool_use_lifo reached SingletonThreadPool, which refuses it: start-up failed.
+    engine = get_engine({"sqlalchemy.url": "sqlite://", "sqlalchemy.pool_use_lifo": "true"})
+    engine.dispose()
+
+
+def test_after_a_fork_the_files_are_still_checkpointed(tmp_path):
+    path = tmp_path / "db.sqlite"
+    engine = get_engine({"sqlalchemy.url": f"sqlite:///{path}"})
+    try:
+        sqlite_checkpoints._after_fork()  # as the child of a fork runs it
+        child = sqlite_checkpoints._checkpointer
+        assert str(path) in child._files and child._thread is not None and child._thread.is_alive()
+        write_pages(engine)
+        deadline = time.monotonic() + 5
+        while path.stat().st_size < ROWS * ROW_BYTES and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.stat().st_size >= ROWS * ROW_BYTES
     finally:
         engine.dispose()
