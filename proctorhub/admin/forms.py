@@ -29,11 +29,16 @@ def json_update(request, schema, row, fields) -> dict:
     """A partial update: the JSON body over ``row``'s current ``fields``, validated by ``schema`` as a whole.
 
     Fields not sent keep their values, and the schema's rules across fields see the result. A
-    field sent as ``null`` is cleared where the schema lets it be empty (its default applies, as
-    for an empty form field), and is "Required" where it does not.
+    field sent as ``null`` is cleared where the schema lets it be empty (``missing=None``); any
+    other ``null`` is 400 ``invalid_payload``: it would otherwise take the field's default (turn
+    proctoring back on, say), which is not what clearing it means.
     """
-    current = {key: getattr(row, key) for key in fields}
-    merged = {**current, **json_request_body(request)}
+    sent = json_request_body(request)
+    refused = {key: "may not be null" for key, value in sent.items()
+               if value is None and (node := schema.get(key)) is not None and node.missing is not None}
+    if refused:
+        raise InvalidPayload("the request sets fields that cannot be empty to null", details={"fields": refused})
+    merged = {key: getattr(row, key) for key in fields} | sent
     return validate(schema, {key: colander.null if value is None else value for key, value in merged.items()})
 
 

@@ -43,6 +43,14 @@ def test_admin_creates_lists_shows_and_updates_a_configuration(testapp, dbsessio
     assert shown["audit"][0]["changes"]["redirect_uris"] == [TOOL["redirect_uris"], ["https://tool.test/other"]]
     row = dbsession.execute(select(ToolConfiguration)).scalar_one()
     assert row.redirect_uris == ["https://tool.test/other"]
+    # null does not put a default back: proctoring stays off, the deployment id stays the tool's.
+    for field in ("proctoring_enabled", "deployment_id", "acs_severity_threshold"):
+        error = testapp.patch_json(f"/admin/configurations/{created['id']}", {field: None, "name": "renamed"},
+                                   headers=h, status=400).json["error"]
+        assert error["code"] == "invalid_payload" and error["details"]["fields"] == {field: "may not be null"}
+    dbsession.expire_all()
+    row = dbsession.execute(select(ToolConfiguration)).scalar_one()
+    assert (row.proctoring_enabled, row.deployment_id, row.name) == (False, "dep-1", TOOL["name"])
 
 
 def test_configuration_validation(testapp, dbsession, admin_token):
