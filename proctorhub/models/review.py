@@ -117,6 +117,12 @@ class ReviewHistory(Base):
     comments: Mapped[list] = mapped_column(JSONType)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # What else an overwrite replaces (an ACS terminate clears them all): kept here, not lost.
+    backend: Mapped[str | None] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    vendor_reviewed_by: Mapped[str | None] = mapped_column(String(255))
+    video_link_encrypted: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Who caused the update that replaced this state: "vendor:<backend>" or "staff:<email>".
     replaced_by: Mapped[str] = mapped_column(String(255))
     valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)

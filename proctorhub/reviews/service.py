@@ -117,6 +117,11 @@ def snapshot(review: Review, replaced_by: str) -> ReviewHistory:
         ],
         reviewer_id=review.reviewer_id,
         note=review.note,
+        backend=review.backend,
+        signed_at=review.signed_at,
+        vendor_reviewed_by=review.vendor_reviewed_by,
+        video_link_encrypted=review.video_link_encrypted,
+        decided_at=review.decided_at,
         replaced_by=replaced_by,
         valid_from=review.modified_at,
     )
@@ -144,7 +149,9 @@ def overwrite_review(dbsession, review: Review, *, replaced_by: str | None, back
     review.video_link_encrypted = video_link_encrypted
     review.reviewer = reviewer
     review.vendor_reviewed_by = vendor_reviewed_by
+    # A staff decision on the review it replaces is not a decision on this one.
     review.note = None
+    review.decided_at = None
     if modified_at is not None:
         review.modified_at = modified_at
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 
 from ..crypto import DecryptionError, register_encrypted_column
-from ..models import Review
+from ..models import Review, ReviewHistory
 
 log = logging.getLogger(__name__)
 
 register_encrypted_column(Review.__table__.c.video_link_encrypted)
+# A review's former links, kept in its history, move to a new key with it.
+register_encrypted_column(ReviewHistory.__table__.c.video_link_encrypted)
 
 
 def encrypted_video_link(request, backend, payload) -> str | None:

@@ -27,7 +27,7 @@ def stored_review(dbsession) -> Review:
                     context_id="course-1", backend="rest", status="suspicious", vendor_status="Suspicious",
                     raw_payload={"first": True}, payload_digest="1" * 64, signed_at=T0, reviewer=staff,
                     vendor_reviewed_by="someone@vendor.test", video_link_encrypted="sealed", note="seen",
-                    comments=[comment(0, "Phone visible"), comment(1, "Second person")],
+                    decided_at=T0, comments=[comment(0, "Phone visible"), comment(1, "Second person")],
                     created_at=T0, modified_at=T0)
     dbsession.add(review)
     dbsession.commit()
@@ -52,6 +52,8 @@ def test_the_review_says_only_what_the_newer_one_says(dbsession):
     assert review.signed_at == T0 + dt.timedelta(minutes=5)
     assert (review.video_link_encrypted, review.reviewer_id, review.vendor_reviewed_by, review.note) == (
         None, None, None, None)
+    # The staff decision was on the review replaced: the queue no longer counts it decided.
+    assert review.decided_at is None
     assert [c.comment for c in review.comments] == ["All clear"]
     assert dbsession.execute(select(ReviewComment.comment)).scalars().all() == ["All clear"]
     assert review.modified_at > dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)  # the column's update default
@@ -67,6 +69,9 @@ def test_the_history_row_keeps_what_it_said_before(dbsession):
     assert (history.status, history.vendor_status, history.raw_payload) == ("suspicious", "Suspicious",
                                                                            {"first": True})
     assert (history.reviewer_id, history.note) == (staff_id, "seen")
+    # Everything the overwrite cleared is kept, the vendor's encrypted video link among it.
+    assert (history.backend, history.signed_at, history.vendor_reviewed_by, history.video_link_encrypted,
+            history.decided_at) == ("rest", T0, "someone@vendor.test", "sealed", T0)
     assert [c["comment"] for c in history.comments] == ["Phone visible", "Second person"]
     review = dbsession.get(Review, review.id)
     assert (review.backend, review.signed_at, review.modified_at) == ("acs", None, T0 + dt.timedelta(hours=1))
