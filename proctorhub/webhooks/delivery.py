@@ -24,7 +24,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import aliased
 
 from ..models.webhook import RESPONSE_KEPT_BYTES, Delivery, DeliveryStatus, DeliveryTry, WebhookEndpoint
@@ -52,6 +52,8 @@ class Outgoing:
     body: str
     secrets: tuple[str, ...]
     tries: int
+    # The claim's lease: its try, once recorded, ends this lease and no later claim's.
+    lease_until: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def claim(session, box, *, now: dt.datetime, limit: int, lease_until: dt.datetim
     # Decrypted once per receiver, not once per delivery.
     secrets = {endpoint_id: tuple(signing_secrets(row, box, now)) for endpoint_id, row in endpoints.items()}
     return [Outgoing(delivery_id=row.id, endpoint_id=row.endpoint_id, url=endpoints[row.endpoint_id].url,
-                     webhook_id=row.webhook_id, body=row.body, secrets=secrets[row.endpoint_id], tries=row.tries)
+                     webhook_id=row.webhook_id, body=row.body, secrets=secrets[row.endpoint_id], tries=row.tries,
+                     lease_until=lease_until)
             for row in sorted(claimed, key=lambda row: row.event_id)]
 
 
@@ -168,7 +171,7 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
     for r in results:
         tries = r.outgoing.tries + 1
         values = {"d_id": r.outgoing.delivery_id, "d_last_status": r.status,
-                  "d_last_error": r.error}
+                  "d_last_error": r.error, "d_lease": r.outgoing.lease_until}
         if r.ok:
             delivered.append(values)
         elif r.status == 410:
@@ -181,16 +184,16 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
             else:
                 retried.append({**values, "d_next": now + wait})
     columns = {"tries": delivery_t.c.tries + 1, "last_status": bindparam("d_last_status"),
-               "last_error": bindparam("d_last_error"), "leased_until": None}
+               "last_error": bindparam("d_last_error"), "leased_until": _ends_lease(bindparam("d_lease"))}
     this_row = delivery_t.c.id == bindparam("d_id")
-    by_status: dict[int, list[int]] = {}
+    by_answer: dict[tuple, list[int]] = {}
     for values in delivered:
-        by_status.setdefault(values["d_last_status"], []).append(values["d_id"])
-    for status, ids in by_status.items():
-        # One statement per answer status (nearly always one): the common case costs one round trip.
+        by_answer.setdefault((values["d_last_status"], values["d_lease"]), []).append(values["d_id"])
+    for (status, lease), ids in by_answer.items():
+        # One statement per answer status and claim (nearly always one): one round trip.
         session.execute(update(delivery_t).where(delivery_t.c.id.in_(ids)).values(
             status=DeliveryStatus.delivered.value, delivered_at=now, tries=delivery_t.c.tries + 1,
-            last_status=status, last_error=None, leased_until=None))
+            last_status=status, last_error=None, leased_until=_ends_lease(lease)))
     # (The batch UPDATE above counts in SQL; the per-row ones below do too, so a delivery sent
     # twice, by a lease that ran out, still counts every try.)
     if retried:
@@ -200,6 +203,13 @@ def record(session, results: list[TryResult], *, now: dt.datetime, schedule, dis
         session.connection().execute(update(delivery_t).where(this_row).values(
             status=DeliveryStatus.failed.value, **columns), failed)
     _update_endpoints(session, results, gone, now=now, disable_after=disable_after)
+
+
+def _ends_lease(lease):
+    """``leased_until`` once a try is recorded: cleared if it is still this claim's lease; kept if
+    the lease ran out and another worker has claimed the delivery since (it is sending it now, and
+    a replay must still wait for it)."""
+    return case((delivery_t.c.leased_until == lease, None), else_=delivery_t.c.leased_until)
 
 
 def _update_endpoints(session, results, gone: dict[int, str], *, now, disable_after) -> None:

@@ -209,7 +209,10 @@ def replay(dbsession, delivery: Delivery, now: dt.datetime | None = None) -> Del
                                or_(Delivery.leased_until.is_(None), Delivery.leased_until <= now))
         .values(status=DeliveryStatus.pending.value, tries=0, next_try_at=now, delivered_at=None)
         .execution_options(synchronize_session=False))
-    dbsession.refresh(delivery)
+    # Read again, as the statement left it; a delivery purged meanwhile is as unknown as a missing one.
+    if dbsession.get(Delivery, delivery.id, populate_existing=True) is None:
+        raise NotFound("this lms has no delivery with this id", code="unknown_delivery",
+                       details={"delivery_id": delivery.id})
     if replayed.rowcount != 1:
         raise Conflict(f"delivery {delivery.id} is being sent right now; replay it once this try is recorded",
                        code="delivery_in_flight",

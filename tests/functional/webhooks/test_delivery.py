@@ -19,8 +19,10 @@ from standardwebhooks import Webhook
 
 from proctorhub import events
 from proctorhub.attempts.serialize import iso
+from proctorhub.errors import NotFound
 from proctorhub.models import Delivery, DeliveryTry, Event, WebhookEndpoint
 from proctorhub.webhooks import delivery as delivery_module
+from proctorhub.webhooks import service
 
 from ... import factories as f
 from ..ops.test_operations import sample
@@ -310,6 +312,30 @@ def test_a_delivery_being_sent_is_not_replayed_beside_its_send(testapp, admin, d
     assert deliveries(dbsession)[0].status == "delivered"
 
 
+def test_a_late_record_of_a_run_out_lease_leaves_the_next_claims_lease(testapp, admin, dbsession, receiver,
+                                                                       make_worker, clock):
+    register(testapp, admin, receiver.url)
+    emit_controls(dbsession, [f.attempt(dbsession)], per_attempt=1)
+    first, second = make_worker(), make_worker()
+    first.hand_out()
+    with first.transaction() as session:  # the first worker claims it, then stalls past its lease
+        [stalled] = delivery_module.claim(session, first.box, now=clock.now, limit=1,
+                                          lease_until=clock.now + dt.timedelta(seconds=30))
+    clock.advance(seconds=31)
+    new_lease = clock.now + dt.timedelta(seconds=30)
+    with second.transaction() as session:  # the second takes it over and is sending it now
+        [taken] = delivery_module.claim(session, second.box, now=clock.now, limit=1, lease_until=new_lease)
+    assert taken.delivery_id == stalled.delivery_id
+    result = delivery_module.send(first.fetcher, stalled, timeout=1)
+    with first.transaction() as session:  # the first worker's try is recorded late
+        delivery_module.record(session, [result], now=clock.now, schedule=first.settings.retry_schedule,
+                               disable_after=first.settings.disable_after)
+    [row] = deliveries(dbsession)
+    assert row.leased_until == new_lease  # the second worker's lease still holds
+    refused = testapp.post(f"/admin/lms/default/deliveries/{row.id}/replay", headers=admin, status=409).json
+    assert refused["error"]["code"] == "delivery_in_flight"
+
+
 def test_the_deliveries_pages_show_a_delivery_being_sent_and_offer_no_replay_of_it(testapp, admin, dbsession, receiver,
                                                                                  make_worker, clock):
     hook = register(testapp, admin, receiver.url)
@@ -409,3 +435,15 @@ def test_metrics_show_the_deliveries_due_and_the_embedded_workers_tries(testapp,
     assert sample(text, "proctorhub_webhook_deliveries_pending") == 0
     assert sample(text, "proctorhub_webhook_delivery_lag_seconds") == 0
     assert sample(text, "proctorhub_webhook_deliveries_total", outcome="delivered") == 3
+
+
+def test_a_replay_of_a_delivery_purged_meanwhile_is_404(testapp, admin, dbsession, receiver, make_worker):
+    register(testapp, admin, receiver.url)
+    emit_controls(dbsession, [f.attempt(dbsession)], per_attempt=1)
+    make_worker().hand_out()
+    [row] = deliveries(dbsession)
+    with dbsession.get_bind().begin() as other:  # retention deletes it between lookup and replay
+        other.execute(Delivery.__table__.delete())
+    with pytest.raises(NotFound) as refused:
+        service.replay(dbsession, row)
+    assert refused.value.code == "unknown_delivery"
