@@ -8,19 +8,20 @@
 
 import sqlalchemy as sa
 
-from ..models import Delivery, DeliveryStatus, utcnow
+from ..models import Delivery, utcnow
+from .delivery import waiting
 
 
 def delivery_gauges(metrics, engine):
-    """A scrape hook: the deliveries due and not yet delivered, and how long the oldest has been
-    due (the database knows, whichever process delivers them)."""
+    """A scrape hook: the deliveries due and not yet delivered (to receivers that are enabled: a
+    disabled one's are not waiting for a worker), and how long the oldest has been due (the
+    database knows, whichever process delivers them)."""
 
     def read() -> None:
         now = utcnow()
         with engine.connect() as connection:
             pending, oldest = connection.execute(
-                sa.select(sa.func.count(), sa.func.min(Delivery.next_try_at))
-                .where(Delivery.status == DeliveryStatus.pending.value, Delivery.next_try_at <= now)).one()
+                waiting(sa.func.count(), sa.func.min(Delivery.next_try_at), now=now)).one()
         metrics.deliveries_pending.set(pending)
         metrics.delivery_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
 

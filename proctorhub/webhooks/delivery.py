@@ -76,15 +76,21 @@ class TryResult:
 PENDING = literal_column("'pending'")
 
 
+def waiting(*columns, now: dt.datetime):
+    """``columns`` of the deliveries that are due (pending, their time come, to an enabled receiver):
+    what the worker sends next, and what the delivery metrics count."""
+    return (select(*columns).join(WebhookEndpoint, Delivery.endpoint_id == WebhookEndpoint.id)
+            .where(Delivery.status == PENDING, Delivery.next_try_at <= now, WebhookEndpoint.enabled.is_(True)))
+
+
 def _due(now: dt.datetime):
+    """The due deliveries that may go now: none waits for an earlier one of its attempt to the same receiver."""
     earlier = aliased(Delivery)
     held_back = exists().where(earlier.status == PENDING,
                                earlier.endpoint_id == Delivery.endpoint_id,
                                earlier.attempt_id == Delivery.attempt_id,
                                earlier.event_id < Delivery.event_id)
-    return (select(Delivery.id).join(WebhookEndpoint, Delivery.endpoint_id == WebhookEndpoint.id)
-            .where(Delivery.status == PENDING, Delivery.next_try_at <= now,
-                   WebhookEndpoint.enabled.is_(True), ~held_back))
+    return waiting(Delivery.id, now=now).where(~held_back)
 
 
 def claim(session, box, *, now: dt.datetime, limit: int, lease_until: dt.datetime) -> list[Outgoing]:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..events import ATTENTION_STATUSES
@@ -54,6 +54,10 @@ JOB = "email_digest"
 EVENTS_PER_DIGEST = 5000
 # A round's lease outlasts the longest its SMTP exchange may take by this margin.
 LEASE_MARGIN = dt.timedelta(seconds=30)
+
+# Written into the SQL, not bound: the partial index ix_event_needs_attention (WHERE kind =
+# 'review.needs_attention') then serves the query even under a prepared statement's generic plan.
+NEEDS_ATTENTION = literal_column(f"'{EventKind.review_needs_attention.value}'")
 
 schedule_t = WorkerSchedule.__table__
 sent_t = WorkerScheduleSent.__table__
@@ -170,7 +174,7 @@ def claim(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url
     row = _schedule_row(session, now)
     if row is None:
         return None
-    query = (select(Event).where(Event.id > row.cursor, Event.kind == EventKind.review_needs_attention.value)
+    query = (select(Event).where(Event.id > row.cursor, Event.kind == NEEDS_ATTENTION)
              .order_by(Event.id).limit(EVENTS_PER_DIGEST))
     if row.round_until is not None:
         query = query.where(Event.id <= row.round_until)

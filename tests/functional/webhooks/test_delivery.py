@@ -417,7 +417,7 @@ def test_a_running_worker_keeps_what_it_started_with_out_of_full_collections(mak
 
 def test_metrics_show_the_deliveries_due_and_the_embedded_workers_tries(testapp, admin, dbsession, receiver,
                                                                        make_worker):
-    register(testapp, admin, receiver.url)
+    hook = register(testapp, admin, receiver.url)
     lms_token = f.auth(f.token(dbsession, role="lms", name="lms"))
     code = testapp.post_json("/api/v1/attempts", {
         "backend": "rest", "user": {"id": "learner-1"}, "context": {"id": "course-1"},
@@ -430,6 +430,11 @@ def test_metrics_show_the_deliveries_due_and_the_embedded_workers_tries(testapp,
     text = testapp.get("/metrics").text
     assert sample(text, "proctorhub_webhook_deliveries_pending") == 3
     assert sample(text, "proctorhub_webhook_delivery_lag_seconds") >= 0
+    # A disabled receiver's deliveries wait for no worker: they are not counted as due.
+    hook_url = f"/admin/lms/default/webhooks/{hook['id']}"
+    testapp.patch_json(hook_url, {"enabled": False}, headers=admin)
+    assert sample(testapp.get("/metrics").text, "proctorhub_webhook_deliveries_pending") == 0
+    testapp.patch_json(hook_url, {"enabled": True}, headers=admin)
     worker.run_until_idle()
     text = testapp.get("/metrics").text
     assert sample(text, "proctorhub_webhook_deliveries_pending") == 0
