@@ -98,8 +98,8 @@ def _attempts_page(request):
     return params, page
 
 
-def _list_json(attempt, review) -> dict:
-    answer = attempt_json(attempt, None)
+def _list_json(attempt, review, *, now) -> dict:
+    answer = attempt_json(attempt, None, now=now)
     # A list row names its review (no comments): the attempt's page has the whole of it.
     answer["review"] = None if review is None else {"id": review.id, "status": review.status,
                                                     "modified_at": iso(review.modified_at)}
@@ -118,7 +118,7 @@ def attempt_list(context, request):
             select(Review.id, Review.attempt_id, Review.status, Review.modified_at)
             .where(Review.attempt_id.in_([a.id for a in page.rows])))}
     links = page_links(request, context, page, params)
-    return {"attempts": [_list_json(a, reviews.get(a.id)) for a in page.rows],
+    return {"attempts": [_list_json(a, reviews.get(a.id), now=request.now) for a in page.rows],
             "next": links["next"], "previous": links["previous"]}
 
 

@@ -94,7 +94,8 @@ def _attempts(request, exam):
              permission=Permission.view_exam)
 def exam_show(context, request):
     answer = exam_json(context.row)
-    answer["attempts"] = [attempt_json(attempt, review) for attempt, review in _attempts(request, context.row)]
+    answer["attempts"] = [attempt_json(attempt, review, now=request.now)
+                          for attempt, review in _attempts(request, context.row)]
     answer["audit"] = [audit.audit_json(e) for e in audit.entries_for(request.dbsession, "exam", context.row.id)]
     return answer
 

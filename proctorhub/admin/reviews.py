@@ -164,7 +164,7 @@ def review_show(context, request):
     """A review with its comments, attempt, history and audit trail; ``?raw=1`` adds the redacted payload."""
     review = context.row
     answer = review_detail_json(review, audit_entries=audit.entries_for(request.dbsession, "review", review.id),
-                                raw=_raw_requested(request))
+                                raw=_raw_requested(request), now=request.now)
     # Only here (staff who may see this review), never in the queue, the LMS API or the raw payload.
     answer["video_link"] = _video_for(request, context)
     return answer
@@ -306,7 +306,7 @@ def second_review(context, request):
     review = decide(request, context.row, status=data["status"], note=data["note"], seen=data["seen"],
                     confirm=data["confirm"])
     return review_detail_json(review, audit_entries=audit.entries_for(request.dbsession, "review", review.id),
-                              raw=False)
+                              raw=False, now=request.now)
 
 
 def _render_review(context, request, status: int, **page):

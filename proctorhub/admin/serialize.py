@@ -97,7 +97,7 @@ def history_json(entry) -> dict:
     }
 
 
-def review_detail_json(review, *, audit_entries, raw: bool) -> dict:
+def review_detail_json(review, *, audit_entries, raw: bool, now) -> dict:
     answer = review_json(review)
     answer.update(
         context_id=review.context_id,
@@ -106,7 +106,7 @@ def review_detail_json(review, *, audit_entries, raw: bool) -> dict:
         # A vendor's reviewed_by that named nobody who may review this course (not counted).
         vendor_reviewed_by=review.vendor_reviewed_by,
         queue_priority=review.queue_priority,
-        attempt=attempt_json(review.attempt, review),
+        attempt=attempt_json(review.attempt, review, now=now),
         history=[history_json(h) for h in review.history],
         audit=[audit_json(e) for e in audit_entries],
         # What a decision sends back as "seen", to be told if the review changed meanwhile.

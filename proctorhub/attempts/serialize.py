@@ -41,8 +41,9 @@ def review_json(review: Review | None) -> dict | None:
 
 
 
-def attempt_json(attempt: Attempt, review: Review | None, *, now=None) -> dict:
-    """``now`` is the moment the ``time`` fields are read at (the request's clock; default: now)."""
+def attempt_json(attempt: Attempt, review: Review | None, *, now) -> dict:
+    """``now`` is the moment the ``time`` fields are read at: the request's clock (``request.now``),
+    required so that no answer reads the wall clock instead."""
     exam = attempt.exam
     return {
         "attempt_code": attempt.attempt_code,

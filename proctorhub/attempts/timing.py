@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..models import utcnow
-
 
 def paused_seconds(attempt, now: dt.datetime) -> int:
     """Pauses that are over plus the one under way, up to ``now``."""
@@ -28,9 +26,8 @@ def _stopped_at(attempt) -> dt.datetime | None:
     return getattr(attempt, "submitted_at", None) or getattr(attempt, "completed_at", None)
 
 
-def time_fields(attempt, now: dt.datetime | None = None) -> dict:
-    """The attempt shape's ``time``: nulls where unknown (no time limit, not started)."""
-    now = now or utcnow()
+def time_fields(attempt, now: dt.datetime) -> dict:
+    """The attempt shape's ``time`` at ``now``: nulls where unknown (no time limit, not started)."""
     stopped = _stopped_at(attempt)
     if stopped is not None and stopped < now:
         now = stopped

@@ -35,12 +35,12 @@ def _hand_out_lock(session) -> bool:
     return dialect_of(session).try_lock(session, HAND_OUT_LOCK)
 
 
-def event_data(event, attempt: Attempt, review: Review | None, lms_slug: str) -> dict:
+def event_data(event, attempt: Attempt, review: Review | None, lms_slug: str, *, now: dt.datetime) -> dict:
     """The ``data`` of the webhook body for ``event`` (DESIGN.md 5.5): an ``Event`` or a row with its
-    ``kind``, ``payload`` and ``created_at``."""
+    ``kind``, ``payload`` and ``created_at``; the attempt's ``time`` as it is at ``now`` (the hand-out)."""
     payload = dict(event.payload or {})
     if event.kind == EventKind.attempt_status_changed:
-        data = attempt_json(attempt, review)
+        data = attempt_json(attempt, review, now=now)
         data["status"] = payload.get("to", attempt.status)
         data["previous_status"] = payload.get("from")
         data["reason"] = payload.get("reason")
@@ -56,9 +56,9 @@ def event_data(event, attempt: Attempt, review: Review | None, lms_slug: str) ->
     return data
 
 
-def message_body(event, attempt: Attempt, review: Review | None, lms_slug: str) -> str:
+def message_body(event, attempt: Attempt, review: Review | None, lms_slug: str, *, now: dt.datetime) -> str:
     return json.dumps({"type": event.kind, "timestamp": iso(event.created_at),
-                       "data": event_data(event, attempt, review, lms_slug)}, separators=(",", ":"))
+                       "data": event_data(event, attempt, review, lms_slug, now=now)}, separators=(",", ":"))
 
 
 def _take_events(session, *, now: dt.datetime, limit: int) -> list:
@@ -109,7 +109,7 @@ def hand_out(session, *, now: dt.datetime, limit: int) -> int:
         rows = []
         for event, attempt, targets in wanted:
             # The exam and its lms come with the attempt (joined loads).
-            body = message_body(event, attempt, reviews.get(attempt.attempt_code), attempt.exam.lms.slug)
+            body = message_body(event, attempt, reviews.get(attempt.attempt_code), attempt.exam.lms.slug, now=now)
             rows += [{"event_id": event.id, "endpoint_id": endpoint.id, "attempt_id": attempt.id, "kind": event.kind,
                       "webhook_id": new_webhook_id(), "body": body, "status": DeliveryStatus.pending.value,
                       "tries": 0, "next_try_at": now, "created_at": now} for endpoint in targets]

@@ -44,8 +44,13 @@ def _time(flow, minutes, admin=None):
     flow.moment[0] = at(minutes)
     answer = flow.app.get(f"/api/v1/attempts/{flow.code}", headers=f.auth(flow.lms)).json["time"]
     if admin is not None:
-        shown = flow.app.get(f"/admin/attempts/{flow.code}", headers={**f.auth(admin), "Accept": "application/json"})
-        assert shown.json["time"] == answer
+        as_json = {**f.auth(admin), "Accept": "application/json"}
+        shown = flow.app.get(f"/admin/attempts/{flow.code}", headers=as_json).json
+        assert shown["time"] == answer
+        # Every admin answer that carries the attempt reads it at the app's clock too.
+        [listed] = flow.app.get("/admin/attempts/", headers=as_json).json["attempts"]
+        [in_exam] = flow.app.get(f"/admin/exams/{shown['exam_id']}", headers=as_json).json["attempts"]
+        assert listed["time"] == in_exam["time"] == answer
     return answer
 
 
