@@ -11,12 +11,13 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config, view_config
 
 from ..errors import InvalidPayload, ProctorhubError
+from ..models.configuration import ACS_ACTIONS
 from ..schemas import Identifier, StrictInt, drop_nulls, parse_json_object, validate
 from ..security import Permission
 from . import access_tokens
 from .access_tokens import OAuthError
 from .acs_review import settle_terminate
-from .control import ACTIONS, ControlRequest, apply_control
+from .control import ControlRequest, apply_control
 
 CONTROL_MEDIA_TYPE = "application/vnd.ims.lti-ap.v1.control+json"
 ACCEPTED_MEDIA_TYPES = (CONTROL_MEDIA_TYPE, "application/json")
@@ -98,7 +99,7 @@ class AcsRequestSchema(colander.MappingSchema):
     user = AcsUserSchema()
     resource_link = AcsLinkSchema()
     attempt_number = colander.SchemaNode(StrictInt(), validator=colander.Range(min=1))
-    action = colander.SchemaNode(colander.String(), validator=colander.OneOf(ACTIONS))
+    action = colander.SchemaNode(colander.String(), validator=colander.OneOf(ACS_ACTIONS))
     incident_time = colander.SchemaNode(colander.String(), missing=colander.null,
                                         validator=colander.All(colander.Length(max=64), _incident_time))
     incident_severity = colander.SchemaNode(Severity(), missing=colander.null, validator=_severity)

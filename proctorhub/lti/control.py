@@ -31,7 +31,6 @@ from ..models import (
 )
 from .access_tokens import configuration_for_client
 
-ACTIONS = ("pause", "resume", "terminate", "update", "flag")
 S = AttemptStatus
 
 # The spec's five statuses (OAT's AcsControlResultInterface; TAO maps its own the same way).

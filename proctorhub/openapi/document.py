@@ -7,6 +7,7 @@ listed ones. Tests check real answers against it (tests/functional/ops/test_open
 
 from __future__ import annotations
 
+from ..models.configuration import ACS_ACTIONS
 from . import admin
 from .shapes import DATETIME, INT, SCHEMAS, STRING, answer, errors, json_content, nullable, ref
 
@@ -55,7 +56,7 @@ LMS_API_SCHEMAS = {
         "properties": {
             "user": {"type": "object", "required": ["sub"], "properties": {"sub": STRING, "iss": STRING}},
             "resource_link": ref("Named"), "attempt_number": INT,
-            "action": {"enum": ["pause", "resume", "terminate", "update", "flag"]},
+            "action": {"enum": list(ACS_ACTIONS)},
             "incident_time": STRING, "incident_severity": {"anyOf": [{"type": "number"}, STRING]},
             "extra_time": INT, "reason_code": STRING, "reason_msg": STRING,
         },
