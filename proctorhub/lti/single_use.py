@@ -19,8 +19,8 @@ from ..models.dialect import Guard, dialect_of, mark_written
 def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
     """Set the row's ``column`` to now if it is still empty, and the ``also`` columns with it, in one
     statement; whether this request was the one that did."""
-    values = {column: utcnow(), **also}
-    result = dbsession.connection().execute(_spend_statement(table, column), {"row_id": row_id, **values})
+    result = dbsession.connection().execute(_spend_guard(table, column, tuple(also), None),
+                                            _spend_parameters(row_id, also))
     if result.rowcount != 1:
         return False
     mark_written(dbsession)
@@ -50,9 +50,8 @@ def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | 
                 insert(new_table).returning(new_table.c.id), values).scalar_one()
     if planned is None:
         return spend_row(dbsession, table, row_id, column, **also)
-    guard = Guard(_spend_guard(table, column, tuple(also), new_key), {
-        "spend_row_id": row_id, "spend_now": utcnow(), **{f"spend_{name}": value for name, value in also.items()},
-        **new_parameters})
+    guard = Guard(_spend_guard(table, column, tuple(also), new_key),
+                  {**_spend_parameters(row_id, also), **new_parameters})
     return lifecycle.write_move(dbsession, move["attempt_id"], planned, guard=guard)
 
 
@@ -75,7 +74,5 @@ def _spend_guard(table, column: str, others: tuple[str, ...], new_key: tuple | N
     return update(table).where(table.c.id == bindparam("spend_row_id"), table.c[column].is_(None)).values(values)
 
 
-@functools.cache
-def _spend_statement(table, column: str):
-    # The SET clause comes from the execution's parameters; the WHERE is built once per column.
-    return update(table).where(table.c.id == bindparam("row_id"), table.c[column].is_(None))
+def _spend_parameters(row_id: int, also: dict) -> dict:
+    return {"spend_row_id": row_id, "spend_now": utcnow(), **{f"spend_{name}": value for name, value in also.items()}}
