@@ -20,6 +20,10 @@ class ProctorhubError(Exception):
             self.status = status
         self.details = details or {}
 
+    def headers(self) -> dict:
+        """Response headers that belong with this refusal (``Retry-After``, ``Allow``)."""
+        return {}
+
     def as_json(self) -> dict:
         return {
             "error": {
@@ -80,6 +84,24 @@ class DatabaseUnavailable(ProctorhubError):
     def __init__(self, message: str, *, retry_after: int, details=None):
         super().__init__(message, details={"retry_after": retry_after, **(details or {})})
         self.retry_after = retry_after
+
+    def headers(self) -> dict:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class MethodNotAllowed(ProctorhubError):
+    """Something is at this URL, but it answers none of ``allowed`` to this method."""
+
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed):
+        self.allowed = sorted(allowed)
+        super().__init__(f"{method} is not answered here; use {', '.join(self.allowed)}",
+                         details={"method": method, "allowed": self.allowed})
+
+    def headers(self) -> dict:
+        return {"Allow": ", ".join(self.allowed)}
 
 
 class UnsupportedMediaType(ProctorhubError):

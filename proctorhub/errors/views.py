@@ -18,7 +18,16 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..models import faults
-from . import BadRequest, Conflict, DatabaseUnavailable, Forbidden, NotFound, ProctorhubError, Unauthenticated
+from . import (
+    BadRequest,
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    ProctorhubError,
+    Unauthenticated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +75,7 @@ def render_error(error: ProctorhubError, request):
     response.status_int = error.status
     if error.status == 401 and raw_path(request).startswith("/api/"):
         response.headers["WWW-Authenticate"] = 'Bearer realm="proctorhub"'
-    if isinstance(error, DatabaseUnavailable):
-        response.headers["Retry-After"] = str(error.retry_after)
+    response.headers.update(error.headers())
     return response
 
 
@@ -157,12 +165,7 @@ def allowed_methods(request) -> frozenset:
 
 
 def _method_not_allowed(request, allowed: frozenset):
-    listed = sorted(allowed)
-    response = render_error(ProctorhubError(
-        f"{request.method} is not answered here; use {', '.join(listed)}", code="method_not_allowed", status=405,
-        details={"method": request.method, "allowed": listed}), request)
-    response.headers["Allow"] = ", ".join(listed)
-    return response
+    return render_error(MethodNotAllowed(request.method, allowed), request)
 
 
 @notfound_view_config()
