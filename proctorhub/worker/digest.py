@@ -61,6 +61,7 @@ NEEDS_ATTENTION = literal_column(f"'{EventKind.review_needs_attention.value}'")
 
 schedule_t = WorkerSchedule.__table__
 sent_t = WorkerScheduleSent.__table__
+_this_job = schedule_t.c.name == JOB
 
 
 @dataclass(frozen=True)
@@ -76,20 +77,21 @@ class Item:
 
 
 def _schedule_row(session, now: dt.datetime) -> WorkerSchedule | None:
-    """The job's row, locked for this worker, if it is due; None if not due or another worker has it."""
-    row = session.execute(select(WorkerSchedule).where(WorkerSchedule.name == JOB)
-                          .with_for_update(skip_locked=True)).scalar_one_or_none()
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(WorkerSchedule(name=JOB, next_run_at=now, cursor=0))
-        except IntegrityError:
-            return None  # another worker made it first
-        row = session.execute(select(WorkerSchedule).where(WorkerSchedule.name == JOB)
-                              .with_for_update(skip_locked=True)).scalar_one_or_none()
-    if row is None or row.next_run_at > now:
-        return None
-    return row
+    """The job's row, locked for this worker, if it is due; None if not due or another worker has it.
+
+    Asked every worker round, busy or not: a row that is not due is not locked (on PostgreSQL a
+    row lock is a write)."""
+    due = (select(WorkerSchedule).where(WorkerSchedule.name == JOB, WorkerSchedule.next_run_at <= now)
+           .with_for_update(skip_locked=True))
+    row = session.execute(due).scalar_one_or_none()
+    if row is not None or session.execute(select(schedule_t.c.name).where(_this_job)).first() is not None:
+        return row  # due and ours; or not due, or another worker's
+    try:
+        with session.begin_nested():
+            session.add(WorkerSchedule(name=JOB, next_run_at=now, cursor=0))
+    except IntegrityError:
+        return None  # another worker made it first
+    return session.execute(due).scalar_one_or_none()
 
 
 def _items(session, events: list[Event]) -> list[Item]:
@@ -161,11 +163,15 @@ class LeaseLost(Exception):
     """The round's lease ran out and another worker took the round: this one stops mailing."""
 
 
-def _end_round(session, row: WorkerSchedule, last_event_id: int) -> None:
-    row.cursor = last_event_id
-    if row.round_until is not None:
-        row.round_until = None
-        session.execute(delete(WorkerScheduleSent).where(WorkerScheduleSent.name == row.name))
+def _end_round(session, *, until: int, next_run_at: dt.datetime, where) -> bool:
+    """The round ends (the cursor moves to ``until``; who was mailed is forgotten), if ``where``
+    still holds for the schedule row; whether it did."""
+    ended = session.execute(update(schedule_t).where(where).values(
+        cursor=until, round_until=None, next_run_at=next_run_at))
+    if ended.rowcount != 1:
+        return False
+    session.execute(delete(sent_t).where(sent_t.c.name == JOB))
+    return True
 
 
 def claim(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str) -> Round | None:
@@ -181,8 +187,7 @@ def claim(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url
     events = list(session.execute(query).scalars())
     if not events:
         if row.round_until is not None:  # its events were purged meanwhile: nothing is left to tell
-            row.next_run_at = now + interval
-            _end_round(session, row, row.round_until)
+            _end_round(session, until=row.round_until, next_run_at=now + interval, where=_this_job)
         return None
     items = _items(session, events)
     recipients = _recipients(session, {(i.lms_id, i.context_id) for i in items}) if items else {}
@@ -192,8 +197,10 @@ def claim(session, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url
                 for email, courses in sorted(recipients.items()) if email not in mailed]
     if not messages:
         if mailed:  # a worker died after mailing the last of them: everyone has theirs
-            row.next_run_at = now + interval
-        _end_round(session, row, events[-1].id)
+            ends_at = now + interval
+        else:  # nobody to tell of these: the cursor moves on and the job stays due
+            ends_at = row.next_run_at
+        _end_round(session, until=events[-1].id, next_run_at=ends_at, where=_this_job)
         return None
     row.round_until = events[-1].id
     lease = mailer.longest_send(1) + LEASE_MARGIN
@@ -226,12 +233,8 @@ def release(session, round_: Round, *, now: dt.datetime) -> None:
 
 def finish(session, round_: Round, *, next_run_at: dt.datetime) -> None:
     """Everyone has their email: the round ends, and the next one is due at ``next_run_at``."""
-    ended = session.execute(update(schedule_t).where(_still_ours(round_)).values(
-        cursor=round_.until_event_id, round_until=None, next_run_at=next_run_at))
-    if ended.rowcount != 1:
+    if not _end_round(session, until=round_.until_event_id, next_run_at=next_run_at, where=_still_ours(round_)):
         log.warning("email digest: the round's lease ran out while it was sent; the worker that took it over ends it")
-        return
-    session.execute(delete(WorkerScheduleSent).where(WorkerScheduleSent.name == JOB))
 
 
 def run(transaction, mailer, *, now: dt.datetime, interval: dt.timedelta, base_url: str, clock=None) -> int:
