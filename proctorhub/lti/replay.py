@@ -1,26 +1,20 @@
 """The replay ledger: a tool's nonce or jti is accepted once, by any process.
 
 Entries are kept until the token that carried them can no longer verify (its ``exp`` plus the
-leeway), then purged (by each process, at most once a minute).
+leeway); then retention (``proctorhub purge``, and the worker on its schedule) deletes them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import time
 
-from sqlalchemy import bindparam, delete, select, union_all
+from sqlalchemy import bindparam, select, union_all
 
-from ..models import ReplayEntry, utcnow
+from ..models import utcnow
 from ..models.dialect import dialect_of, mark_written
 from .errors import LtiError
 from .tables import ledger_t
-
-# Expired entries are deleted at most this often per process (a DELETE per message is waste).
-PURGE_INTERVAL_SECONDS = 60.0
-_last_purge = float("-inf")
-
 
 # An entry is new unless the ledger has its issuer, kind and value.
 UNIQUE_ENTRY = next(constraint for constraint in ledger_t.constraints
@@ -31,13 +25,6 @@ def _check(kind: str, value) -> None:
     if not isinstance(value, str) or not value or len(value) > 255:
         raise LtiError(f"the JWT's {kind} must be a non-empty string of at most 255 characters",
                        code=f"missing_{kind}" if not value else f"invalid_{kind}")
-
-
-def purge_if_due(dbsession) -> None:
-    global _last_purge
-    if time.monotonic() - _last_purge >= PURGE_INTERVAL_SECONDS:
-        _last_purge = time.monotonic()
-        dbsession.execute(delete(ReplayEntry).where(ReplayEntry.expires_at < utcnow()))
 
 
 # The ledger keeps a nonce until its token expires; a token meant to live longer than this is
@@ -62,7 +49,6 @@ def _entry(issuer: str, kind: str, value, exp, leeway: int) -> dict:
 def remember_once(dbsession, *, issuer: str, kind: str, value, exp, leeway: int) -> None:
     """Record ``value``; an ``LtiError`` ``replayed_<kind>`` if it was recorded before."""
     _check(kind, value)
-    purge_if_due(dbsession)
     # One statement decides, also between processes: the unique key lets one insert win.
     inserted = dialect_of(dbsession).insert_if_new(dbsession, ledger_t, _entry(issuer, kind, value, exp, leeway),
                                                    unique=UNIQUE_ENTRY)
@@ -88,8 +74,6 @@ def entries_to_remember(dbsession, unverified: dict, *, issuer: str, leeway: int
             entries.append(_entry(issuer, kind, value, unverified.get("exp"), leeway))
         except LtiError:
             continue
-    if entries:
-        purge_if_due(dbsession)
     return entries
 
 

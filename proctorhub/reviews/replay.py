@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from ..lti.replay import UNIQUE_ENTRY, purge_if_due
+from ..lti.replay import UNIQUE_ENTRY
 from ..models import ReplayEntry, utcnow
 from ..models.dialect import dialect_of
 
@@ -29,9 +29,8 @@ def signed_message(timestamp: int, body: bytes) -> str:
     return hashlib.sha256(f"{timestamp}.".encode() + body).hexdigest()
 
 
-def ledger_entry(dbsession, *, backend: str, timestamp: int, body: bytes, window_seconds: int) -> dict:
-    """The ledger row for a signed message (its columns); purges expired rows when that is due."""
-    purge_if_due(dbsession)
+def ledger_entry(*, backend: str, timestamp: int, body: bytes, window_seconds: int) -> dict:
+    """The ledger row for a signed message (its columns)."""
     now = utcnow()
     expires_at = dt.datetime.fromtimestamp(timestamp + window_seconds + 1, dt.UTC)
     return {"issuer": f"backend:{backend}", "kind": KIND, "value": signed_message(timestamp, body),

@@ -64,7 +64,7 @@ def review_callback(context, request):
     # where the database allows): a resend of it is then known as a replay.
     ledger = None
     if signed_at is not None:
-        ledger = ledger_entry(request.dbsession, backend=backend.name, timestamp=signed_at, body=body,
+        ledger = ledger_entry(backend=backend.name, timestamp=signed_at, body=body,
                               window_seconds=backend.signature_window_seconds)
         signed_at = dt.datetime.fromtimestamp(signed_at, dt.UTC)
     payload = parse_json_object(body)

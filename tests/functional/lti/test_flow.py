@@ -97,22 +97,6 @@ def test_end_assessment_launch_refused_when_the_tool_did_not_ask(flow, dbsession
     assert snapshot(dbsession) == before
 
 
-def test_expired_ledger_entries_are_purged(flow, dbsession, monkeypatch):
-    from proctorhub.lti import replay
-    from proctorhub.models import ReplayEntry
-
-    from .conftest import past
-
-    dbsession.add(ReplayEntry(issuer=flow.config.client_id, kind="nonce", value="old", expires_at=past(10)))
-    dbsession.add(ReplayEntry(issuer=flow.config.client_id, kind="nonce", value="live", expires_at=past(-60)))
-    dbsession.commit()
-    monkeypatch.setattr(replay, "_last_purge", float("-inf"))  # this process's purge is due
-    flow.start(flow.signed(flow.start_proctoring()))
-    dbsession.expire_all()
-    values = {row.value for row in dbsession.execute(select(ReplayEntry)).scalars()}
-    assert "old" not in values and "live" in values and len(values) == 2
-
-
 def test_launch_api_refusals(flow, testapp, dbsession):
     from ... import factories as f
 
