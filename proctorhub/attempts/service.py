@@ -23,6 +23,7 @@ from ..models.attempt import new_attempt_code
 from ..models.dialect import dialect_of, mark_written
 from ..models.retry import flush_or_retry
 from . import lifecycle
+from .facts import ATTEMPT_COLUMNS
 
 
 @dataclass
@@ -215,10 +216,8 @@ attempt_t = Attempt.__table__
 event_t = Event.__table__
 
 # Built once: executed with parameters, each reuses one compiled form.
-_ATTEMPT_RETURNING = (
-    "id", "attempt_code", "status", "attempt_number", "exam_id", "user_id", "user_name", "user_email",
-    "external_id", "end_assessment_return", "verified_user", "started_at", "created_at", "modified_at",
-    "archived_at", "submitted_at", "completed_at", "extra_time_seconds", "paused_seconds", "paused_at")
+# What a new attempt's INSERT returns: its facts (attempts.facts), for the answer.
+_ATTEMPT_RETURNING = ATTEMPT_COLUMNS
 
 
 # The conflict target of a new attempt: one live attempt per learner, exam and attempt number.

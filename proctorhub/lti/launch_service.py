@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from sqlalchemy import and_, bindparam, exists, insert, select, update
 
+from ..attempts.facts import AttemptFacts, ExamFacts
 from ..attempts.service import AttemptRequest, find_or_create_attempt, get_configuration, insert_attempt_if_new
 from ..errors import Conflict, NotFound, PreconditionFailed
 from ..lms.service import LmsRef
 from ..models import AttemptStatus, ConfigurationStatus, MessageType, digest, utcnow
 from ..models.dialect import mark_written
-from ..reviews.target import ExamFacts, ReviewTarget
 from .errors import LtiError
 from .single_use import spend_then_move
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
@@ -59,7 +59,7 @@ SPEND_EARLIER_SESSION_DATA = (
 
 
 def _new_attempt_fast(dbsession, lms, backends, data: dict, target: AttemptRequest,
-                      launch: dict) -> ReviewTarget | None:
+                      launch: dict) -> AttemptFacts | None:
     """A first ``LtiStartProctoring`` launch of a learner at an exam already set up for this tool
     (nearly every launch): one SELECT, then the new attempt and its ``launch`` row in one INSERT
     each (one statement on PostgreSQL); the attempt's values. None when anything else holds (no
@@ -89,7 +89,7 @@ def _new_attempt_fast(dbsession, lms, backends, data: dict, target: AttemptReque
     exam = ExamFacts(id=row.exam_id, lms=LmsRef(lms.id, lms.slug), context_id=context_id,
                      resource_link_id=resource_link_id, is_practice=row.is_practice,
                      is_proctored=row.is_proctored, backend=row.exam_backend, time_limit_mins=row.time_limit_mins)
-    return ReviewTarget(**attempt, exam=exam)
+    return AttemptFacts(**attempt, exam=exam)
 
 
 def _find_or_create_for_launch(dbsession, lms, backends, data: dict, target: AttemptRequest):

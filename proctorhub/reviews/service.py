@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..attempts import lifecycle
+from ..attempts.facts import AttemptFacts
 from ..errors import Conflict
 from ..events import attention_event
 from ..models import (
@@ -36,13 +37,12 @@ from ..models.dialect import mark_written
 from ..models.retry import flush_or_retry
 from .decision import decide_attempt_status
 from .new_review import NewReview, ReviewCommentFacts, ReviewFacts, write_new_review
-from .target import ReviewTarget
 
 
 @dataclass
 class StoredReview:
     review: Review | ReviewFacts  # ReviewFacts on the fast path
-    attempt: Attempt | ReviewTarget  # the attempt as it is after the review
+    attempt: Attempt | AttemptFacts  # the attempt as it is after the review
     outcome: str  # "created", "updated" or "unchanged"
 
 
@@ -71,7 +71,7 @@ class VendorReviewer:
 IGNORED_REVIEWER_ACTION = "vendor_reviewer_ignored"
 
 
-def vendor_reviewer(dbsession, reviewed_by: str | None, target: ReviewTarget) -> VendorReviewer:
+def vendor_reviewer(dbsession, reviewed_by: str | None, target: AttemptFacts) -> VendorReviewer:
     """As edx-proctoring checks that a vendor's reviewer is course staff: ``reviewed_by`` counts
     only when it names a person (a staff user with a password, not disabled) who is an admin or
     a reviewer of this attempt's course (its lms and context id)."""
@@ -178,7 +178,7 @@ def decide(review_status: str, *, has_staff_reviewer: bool, attempt, passing_sta
     return decided, moves
 
 
-def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised: dict, redacted_payload: dict,
+def store_vendor_review(dbsession, *, backend, target: AttemptFacts, normalised: dict, redacted_payload: dict,
                         digest: str, vendor_status: str, app_settings, signed_at: dt.datetime | None = None,
                         replayed: bool = False, video_link_encrypted: str | None = None) -> StoredReview:
     """Create or update the attempt's review from a vendor callback, then settle the attempt.
@@ -251,7 +251,7 @@ def store_vendor_review(dbsession, *, backend, target: ReviewTarget, normalised:
     return StoredReview(review, attempt, "created")
 
 
-def _store_over_existing(dbsession, *, backend, target: ReviewTarget, normalised, redacted_payload, digest,
+def _store_over_existing(dbsession, *, backend, target: AttemptFacts, normalised, redacted_payload, digest,
                          vendor_status, reviewer: VendorReviewer, app_settings, signed_at=None,
                          replayed=False, video_link_encrypted=None) -> StoredReview:
     """A review is stored already: refuse, keep it (identical resend), or update it with history."""

@@ -6,12 +6,11 @@ the answer need, as plain frozen values that ``attempts.serialize`` renders like
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, exists, select
 
+from ..attempts.facts import ATTEMPT_COLUMNS, AttemptFacts, ExamFacts
 from ..attempts.service import unknown_attempt
 from ..lms.service import LmsRef
 from ..lti.replay import remembering_cte, remembering_parameters
@@ -24,52 +23,6 @@ exam_t = Exam.__table__
 lms_t = Lms.__table__
 
 
-@dataclass(frozen=True)
-class ExamFacts:
-    id: int
-    lms: LmsRef
-    context_id: str
-    resource_link_id: str
-    is_practice: bool
-    is_proctored: bool
-    backend: str | None
-    time_limit_mins: int | None
-
-
-@dataclass(frozen=True)
-class ReviewTarget:
-    id: int
-    attempt_code: str
-    status: str
-    attempt_number: int
-    exam_id: int
-    user_id: str
-    user_name: str | None
-    user_email: str | None
-    external_id: str | None
-    end_assessment_return: bool
-    verified_user: dict | None
-    started_at: dt.datetime | None
-    created_at: dt.datetime
-    modified_at: dt.datetime
-    archived_at: dt.datetime | None
-    submitted_at: dt.datetime | None
-    completed_at: dt.datetime | None
-    extra_time_seconds: int
-    paused_seconds: int
-    paused_at: dt.datetime | None
-    exam: ExamFacts
-
-    @property
-    def archived(self) -> bool:
-        return self.archived_at is not None
-
-    def changed(self, **columns) -> ReviewTarget:
-        known = {k: v for k, v in columns.items() if k in self.__dataclass_fields__}
-        return replace(self, **known)
-
-
-ATTEMPT_COLUMNS = [c for c in ReviewTarget.__dataclass_fields__ if c not in {"exam"}]
 EXAM_COLUMNS = {"context_id": "context_id", "resource_link_id": "resource_link_id", "is_practice": "is_practice",
                 "is_proctored": "is_proctored", "backend": "exam_backend", "time_limit_mins": "time_limit_mins"}
 
@@ -92,7 +45,7 @@ def target_remembering_query(dialect):
     return TARGET_QUERY.add_columns(exists(select(remembering_cte(dialect, 1).c.kind)).label("remembered"))
 
 
-def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = None) -> tuple[ReviewTarget, bool]:
+def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = None) -> tuple[AttemptFacts, bool]:
     """The attempt with this code, live or archived (404 ``unknown_attempt`` otherwise), and
     whether the signed message's ledger entry ``remember`` (``replay.ledger_entry``) was new:
     False for a replay. Without an entry (an unsigned callback) that is True."""
@@ -112,4 +65,4 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
         raise unknown_attempt(attempt_code)
     exam = ExamFacts(id=row["exam_id"], lms=LmsRef(row["lms_id"], row["lms_slug"]),
                      **{column: row[label] for column, label in EXAM_COLUMNS.items()})
-    return ReviewTarget(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS}), fresh
+    return AttemptFacts(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS}), fresh

@@ -191,7 +191,7 @@ def test_update_replaces_comments_and_keeps_history(testapp, dbsession):
 @pytest.mark.parametrize("reviewed_by", [None, "judge@example.edu"])
 def test_a_first_reviews_answer_is_what_the_lms_then_reads(testapp, dbsession, reviewed_by):
     """A first review is written with Core and answered from plain values (ReviewFacts and the
-    moved ReviewTarget): the answer is the JSON the attempts API renders from the stored rows."""
+    moved AttemptFacts): the answer is the JSON the attempts API renders from the stored rows."""
     lms = f.auth(f.token(dbsession))
     f.staff(dbsession, email="judge@example.edu", role="admin", password_hash="$argon2id$placeholder")
     now = utcnow()

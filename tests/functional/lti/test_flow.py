@@ -152,7 +152,7 @@ def test_submit_is_refused_once_reviewed_or_terminated(flow, testapp, dbsession)
 
 def test_a_launchs_attempt_is_what_the_lms_then_reads(flow, testapp):
     """The first launch sets the exam up (the general path, through the ORM); the next learner's
-    takes the Core fast path and is answered from plain values (ReviewTarget): both answers are
+    takes the Core fast path and is answered from plain values (AttemptFacts): both answers are
     the JSON the attempts API renders from the stored rows."""
     for user_id in ("learner-1", "learner-2"):
         answer = flow.create_launch(user_id=user_id)["attempt"]
