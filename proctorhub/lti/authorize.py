@@ -28,6 +28,6 @@ def authorize(request):
         fields["state"] = done.state
     return render_to_response(
         "proctorhub:templates/lti_form_post.jinja2",
-        {"action": done.redirect_uri, "fields": fields, "tool_name": done.configuration.name},
+        {"action": done.redirect_uri, "fields": fields, "tool_name": done.launch.configuration.name},
         request=request,
     )

@@ -222,8 +222,7 @@ class Authorized:
     """An authentication request that passed every check, its hint spent: what the id_token and
     the answer need."""
 
-    configuration: ToolConfigurationFacts
-    launch: LaunchFacts
+    launch: LaunchFacts  # its tool is launch.configuration
     redirect_uri: str
     state: str | None
     nonce: str
@@ -284,5 +283,5 @@ def authorize(dbsession, params, *, cookie_hash: str | None, session_ttl_seconds
         spent = _spend_and_issue(dbsession, session_ttl_seconds, launch, session.id, session_data)
     if not spent:
         raise refuse("invalid_request", "lti_message_hint was used already", "lti_message_hint_used")
-    return Authorized(configuration=configuration, launch=launch, redirect_uri=redirect_uri, state=state,
+    return Authorized(launch=launch, redirect_uri=redirect_uri, state=state,
                       nonce=nonce, session_data=session_data, active_kid=active_kid)
