@@ -3,7 +3,8 @@
 ``python -m bench.serve APP_FACTORY THREADS`` reads the app's settings as a JSON object on
 standard input, builds the app with ``APP_FACTORY`` (``module:callable``, a
 ``paste.app_factory``), listens on a free port of 127.0.0.1 and prints that port on one line
-before serving. The parent stops it with SIGTERM.
+before serving. The parent stops it with SIGTERM. The access log goes nowhere unless
+``BENCH_ACCESS_LOG`` names a file (to compare the server's own latency with the client's).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def main(argv: list[str]) -> int:
     access = logging.getLogger("proctorhub.access")
     access.setLevel(logging.INFO)
     access.propagate = False
-    sink = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    sink = logging.StreamHandler(open(os.environ.get("BENCH_ACCESS_LOG", os.devnull), "w"))  # noqa: SIM115 - lives as long as the process
     sink.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5.5s [%(name)s:%(lineno)s][%(threadName)s] "
                                         "%(message)s"))
     access.addHandler(sink)

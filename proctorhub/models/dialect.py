@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .attempt import Attempt
+from .driver import DriverStatement
 from .event import Event
 from .meta import utcnow
 from .sqlite_checkpoints import BACKSTOP_PAGES, checkpoint_in_background
@@ -126,10 +127,19 @@ class Dialect(abc.ABC):
         in one statement that also decides between concurrent requests: the new row's
         ``returning`` columns (a mapping), or None when the row existed and nothing was written."""
         statement = self.insert_if_new_statement(table, unique=unique, returning=returning)
-        row = dbsession.connection().execute(statement, values).mappings().one_or_none()
-        if row is not None:
-            mark_written(dbsession)
-        return row
+        rows = self.run(dbsession.connection(), statement, values)
+        if not rows:
+            return None
+        mark_written(dbsession)
+        return rows[0]
+
+    def run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
+        """Run one of a hot path's Core statements (built once): the rows it returns, as dicts
+        keyed like ``Result.mappings()`` (none for a statement without rows). A list of parameter
+        sets is one executemany. SQLite hands the statement straight to its driver
+        (``models.driver``); the caller marks a write with ``mark_written`` as usual."""
+        result = connection.execute(statement, parameters)
+        return [dict(row) for row in result.mappings()] if result.returns_rows else []
 
     def move_attempt(self, dbsession, attempt_id: int, columns: dict, events: Sequence[dict], *,
                      guard: Guard | None = None) -> bool:
@@ -209,6 +219,16 @@ class SQLite(Dialect):
 
     def insert(self, table):
         return sqlite.insert(table)
+
+    def run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
+        names = tuple(parameters[0] if isinstance(parameters, list) else parameters)
+        key = ("driver", statement, names)
+        prepared = self._statements.get(key, False)
+        if prepared is False:
+            prepared = self._statements[key] = DriverStatement.compile(statement, connection.dialect, names)
+        if prepared is None:  # it needs SQLAlchemy's own work
+            return super().run(connection, statement, parameters)
+        return prepared.run(connection, parameters)
 
     def try_lock(self, session, key: int) -> bool:
         return True  # one writer at a time anyway

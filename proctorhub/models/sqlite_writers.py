@@ -24,8 +24,12 @@ class WriterQueue:
         self._owner: int | None = None
 
     def before_execute(self, connection, _cursor, statement, *_args):
-        info = connection.info
-        if info.get(HOLDS) or not statement.lstrip()[:7].upper().startswith(WRITES):
+        if statement.lstrip()[:7].upper().startswith(WRITES):
+            self.enter(connection.info)
+
+    def enter(self, info) -> None:
+        """Wait for this process's turn to write, unless the connection (its ``info``) has it."""
+        if info.get(HOLDS):
             return
         if self._owner == threading.get_ident():
             # This thread already writes through another connection: taking the lock again

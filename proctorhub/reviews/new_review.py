@@ -1,7 +1,8 @@
 """Writing a vendor's first review for an attempt: review, comments, events and the attempt's move.
 
 The callback's hot path. On PostgreSQL the whole write is one statement (data-modifying CTEs),
-so it costs one round trip; elsewhere (SQLite, in-process) it is four prepared statements.
+so it costs one round trip; elsewhere (SQLite, in-process) it is four statements that
+``Dialect.run`` hands straight to the driver.
 Either way the review row goes in with ``ON CONFLICT DO NOTHING``: when a racing twin has
 stored it first, nothing at all is written and ``write_new_review`` answers ``None``.
 """
@@ -102,20 +103,22 @@ MOVE_ATTEMPT = (
 
 
 def _statement_by_statement(connection, new: NewReview) -> int | None:
-    insert_review_if_new = dialect_of(connection).insert_if_new_statement(review_t, unique=review_t.c.attempt_code)
-    review_id = connection.execute(insert_review_if_new, new.review).scalar_one_or_none()
-    if review_id is None:
+    dialect = dialect_of(connection)
+    insert_review_if_new = dialect.insert_if_new_statement(review_t, unique=review_t.c.attempt_code)
+    inserted = dialect.run(connection, insert_review_if_new, new.review)
+    if not inserted:
         return None
+    review_id = inserted[0]["id"]
     if new.comments:
-        connection.execute(INSERT_COMMENTS, [{**c, "review_id": review_id} for c in new.comments])
+        dialect.run(connection, INSERT_COMMENTS, [{**c, "review_id": review_id} for c in new.comments])
     attempt_id, attempt_code = new.review["attempt_id"], new.review["attempt_code"]
     if new.attempt_move:
         move = new.attempt_move
-        connection.execute(MOVE_ATTEMPT, {"attempt_id": attempt_id, "move_status": move["status"],
-                                          "moved_at": move["modified_at"],
-                                          **{f"new_{column}": move.get(column) for column in MOVE_COLUMNS}})
+        dialect.run(connection, MOVE_ATTEMPT, {"attempt_id": attempt_id, "move_status": move["status"],
+                                               "moved_at": move["modified_at"],
+                                               **{f"new_{column}": move.get(column) for column in MOVE_COLUMNS}})
     now = new.review["created_at"]
-    connection.execute(INSERT_EVENTS, [
+    dialect.run(connection, INSERT_EVENTS, [
         {**_with_review_id(e, review_id), "attempt_id": attempt_id, "attempt_code": attempt_code,
          "created_at": now, "delivered_at": None}
         for e in new.events

@@ -50,19 +50,24 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
     whether the signed message's ledger entry ``remember`` (``replay.ledger_entry``) was new:
     False for a replay. Without an entry (an unsigned callback) that is True."""
     connection = dbsession.connection()
+    dialect = dialect_of(connection)
     fresh = True
     if remember is None:
-        row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
-    elif (dialect := dialect_of(connection)).chains_writes:
+        row = _one_or_none(dialect.run(connection, TARGET_QUERY, {"code": attempt_code}))
+    elif dialect.chains_writes:
         row = connection.execute(target_remembering_query(dialect),
                                  {"code": attempt_code, **remembering_parameters([remember])}).mappings().one_or_none()
         mark_written(dbsession)
         fresh = row is not None and row["remembered"]
     else:
         fresh = remember_signed_message(dbsession, remember)
-        row = connection.execute(TARGET_QUERY, {"code": attempt_code}).mappings().one_or_none()
+        row = _one_or_none(dialect.run(connection, TARGET_QUERY, {"code": attempt_code}))
     if row is None:
         raise unknown_attempt(attempt_code)
     exam = ExamFacts(id=row["exam_id"], lms=LmsRef(row["lms_id"], row["lms_slug"]),
                      **{column: row[label] for column, label in EXAM_COLUMNS.items()})
     return AttemptFacts(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS}), fresh
+
+
+def _one_or_none(rows: list[dict]) -> dict | None:
+    return rows[0] if rows else None  # attempt codes are unique
