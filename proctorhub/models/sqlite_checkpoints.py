@@ -24,6 +24,8 @@ import time
 import urllib.parse
 import weakref
 
+import sqlalchemy
+
 from .faults import RateLimitedLog
 
 report_failure = RateLimitedLog(logging.getLogger(__name__))
@@ -53,6 +55,14 @@ class Checkpointer:
                 self._thread = threading.Thread(target=self._run, name="proctorhub-sqlite-checkpoints",
                                                 daemon=True)
                 self._thread.start()
+
+    def unwatch(self, engine, path: str) -> None:
+        """``engine`` no longer uses ``path`` (it was disposed of); the file is let go with its
+        last engine."""
+        with self._lock:
+            engines = self._files.get(path)
+            if engines is not None:
+                engines.discard(engine)
 
     def _run(self) -> None:
         while True:
@@ -130,9 +140,15 @@ def sqlite_file(url) -> str | None:
 
 def checkpoint_in_background(engine) -> bool:
     """Checkpoint ``engine``'s database file from the process's checkpoint thread; True if it
-    will (connections then keep SQLite's own checkpoint only as the backstop)."""
+    will (connections then keep SQLite's own checkpoint only as the backstop).
+
+    An engine disposed of stops the checkpoints of its file (which is often removed next: a test's
+    or a benchmark's database), and its next connection starts them again."""
     path = sqlite_file(engine.url)
     if path is None:
         return False
     _checkpointer.watch(engine, path)
+    # Looked up when called: a fork replaces the process's checkpointer.
+    sqlalchemy.event.listen(engine, "engine_disposed", lambda disposed: _checkpointer.unwatch(disposed, path))
+    sqlalchemy.event.listen(engine.pool, "connect", lambda *_: _checkpointer.watch(engine, path))
     return True

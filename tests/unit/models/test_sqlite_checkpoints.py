@@ -37,6 +37,25 @@ def test_a_file_database_is_checkpointed_by_the_thread_not_by_commits(tmp_path):
         engine.dispose()
 
 
+def test_a_disposed_engine_lets_its_file_go_until_it_connects_again(tmp_path):
+    path = tmp_path / "db.sqlite"
+    engine = get_engine({"sqlalchemy.url": f"sqlite:///{path}"})
+    watched = sqlite_checkpoints._checkpointer._files
+    try:
+        with engine.connect():
+            pass
+        assert engine in watched[str(path)]
+        engine.dispose()
+        assert engine not in watched.get(str(path), ())
+        # Removed now (as a test or a benchmark removes its database), the file is not looked for.
+        os.remove(path)
+        with engine.connect():
+            pass
+        assert engine in watched[str(path)]
+    finally:
+        engine.dispose()
+
+
 def test_an_in_memory_database_is_left_to_sqlite():
     engine = get_engine({"sqlalchemy.url": "sqlite://"})
     try:
