@@ -104,6 +104,13 @@ class MethodNotAllowed(ProctorhubError):
         return {"Allow": ", ".join(self.allowed)}
 
 
+class NotAcceptable(ProctorhubError):
+    """Something is here for this method, in none of the media types the Accept header allows."""
+
+    status = 406
+    code = "not_acceptable"
+
+
 class UnsupportedMediaType(ProctorhubError):
     status = 415
     code = "unsupported_media_type"

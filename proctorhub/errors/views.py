@@ -24,6 +24,7 @@ from . import (
     DatabaseUnavailable,
     Forbidden,
     MethodNotAllowed,
+    NotAcceptable,
     NotFound,
     ProctorhubError,
     Unauthenticated,
@@ -126,8 +127,9 @@ VIEW_METHODS = "proctorhub.view_methods"
 
 
 def _view_methods(registry) -> list[tuple]:
-    """``(route name, context, view name, methods)`` of every view, read once from the
-    introspector; ``methods`` is None for a view that takes any method."""
+    """``(route name, context, view name, methods, media types)`` of every view, read once from
+    the introspector; ``methods`` is None for a view that takes any method, ``media types`` (its
+    ``accept`` predicate) None for one that answers any Accept."""
     known = registry.get(VIEW_METHODS)
     if known is None:
         known = []
@@ -138,7 +140,11 @@ def _view_methods(registry) -> list[tuple]:
                 methods = (methods,)
             if methods is not None:
                 methods = frozenset(methods) | ({"HEAD"} if "GET" in methods else set())
-            known.append((view["route_name"], view["context"], view["name"], methods))
+            accept = view["accept"]
+            if isinstance(accept, str):
+                accept = (accept,)
+            known.append((view["route_name"], view["context"], view["name"], methods,
+                          None if accept is None else tuple(accept)))
         registry[VIEW_METHODS] = known
     return known
 
@@ -151,17 +157,35 @@ def _is_for(context_type, context) -> bool:
     return context_type.providedBy(context)  # a zope interface
 
 
-def allowed_methods(request) -> frozenset:
-    """The methods some view answers at this URL (its route, or its traversal context and view
-    name); empty when one takes any method, or none is there."""
+def _views_here(request):
+    """``(methods, media types)`` of each view at this URL (its route, or its traversal context
+    and view name)."""
     route = request.matched_route.name if request.matched_route is not None else None
-    allowed: set[str] = set()
-    for route_name, context_type, name, methods in _view_methods(request.registry):
+    for route_name, context_type, name, methods, accept in _view_methods(request.registry):
         if route_name == route and name == request.view_name and _is_for(context_type, request.context):
-            if methods is None:
-                return frozenset()
-            allowed |= methods
+            yield methods, accept
+
+
+def allowed_methods(request) -> frozenset:
+    """The methods some view answers at this URL; empty when one takes any method, or none is there."""
+    allowed: set[str] = set()
+    for methods, _ in _views_here(request):
+        if methods is None:
+            return frozenset()
+        allowed |= methods
     return frozenset(allowed)
+
+
+def offered_media_types(request) -> list[str]:
+    """The media types the views here answer this request's method in; empty when one of them
+    answers any Accept."""
+    offered: list[str] = []
+    for methods, accept in _views_here(request):
+        if methods is None or request.method in methods:
+            if accept is None:
+                return []
+            offered += [media_type for media_type in accept if media_type not in offered]
+    return offered
 
 
 def _method_not_allowed(request, allowed: frozenset):
@@ -173,12 +197,18 @@ def not_found(exc, request):
     if _hides_existence(request) and request.identity is None:
         # A stranger gets the same answer for a missing item as for one they may not see.
         return _unauthenticated(request)
-    if isinstance(exc, PredicateMismatch):
-        # Something is here, but no view of it takes this method (or this Accept): 405 for a
-        # method, unless the caller may not see the item at all (then it is not here for them).
+    if isinstance(exc, PredicateMismatch) and not _hidden_from_caller(request):
+        # Something is here, but no view of it takes this method (405) or answers in a media
+        # type this Accept allows (406); unless the caller may not see the item at all (then
+        # it is not here for them).
         allowed = allowed_methods(request)
-        if allowed and request.method not in allowed and not _hidden_from_caller(request):
+        if allowed and request.method not in allowed:
             return _method_not_allowed(request, allowed)
+        offered = offered_media_types(request)
+        if offered and not request.accept.acceptable_offers(offered):
+            return render_error(NotAcceptable(
+                f"this answers in {' or '.join(offered)}; the Accept header allows none of them",
+                details={"offered": offered}), request)
     return _nothing_here(request)
 
 

@@ -10,7 +10,7 @@ import colander
 from pyramid.response import Response
 from pyramid.view import exception_view_config, view_config
 
-from ..errors import InvalidPayload, ProctorhubError
+from ..errors import InvalidPayload, NotAcceptable, UnsupportedMediaType
 from ..models.configuration import ACS_ACTIONS
 from ..schemas import Identifier, StrictInt, drop_nulls, parse_json_object, validate
 from ..security import Permission
@@ -21,16 +21,6 @@ from .control import ControlRequest, apply_control
 
 CONTROL_MEDIA_TYPE = "application/vnd.ims.lti-ap.v1.control+json"
 ACCEPTED_MEDIA_TYPES = (CONTROL_MEDIA_TYPE, "application/json")
-
-
-class NotAcceptable(ProctorhubError):
-    status = 406
-    code = "not_acceptable"
-
-
-class UnsupportedMediaType(ProctorhubError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 @view_config(route_name="lti.token", request_method="POST", renderer="json", permission=Permission.lti)
