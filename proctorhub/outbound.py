@@ -348,6 +348,9 @@ def _read_body(response, limit: int, truncate: bool) -> tuple[bytes, bool]:
             raise OutboundError("too_large")
 
 
+METHODS_EXPECTING_BODY = frozenset({"PATCH", "POST", "PUT"})
+
+
 def _request_head(method: str, target: _Target, headers: dict | None, body: bytes | None) -> bytes:
     """The request line and headers, as http.client would write them (one request, then close).
 
@@ -360,6 +363,9 @@ def _request_head(method: str, target: _Target, headers: dict | None, body: byte
               "Connection": "close", **(headers or {})}
     if body is not None:
         fields["Content-Length"] = str(len(body))
+    elif method in METHODS_EXPECTING_BODY:
+        # As http.client does: a POST without a body says so, or a server may wait for one (411).
+        fields["Content-Length"] = "0"
     lines = [f"{method} {target.path} HTTP/1.1"]
     for name, value in fields.items():
         value = str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
@@ -290,3 +291,44 @@ def test_fetcher_follows_the_setting():
     assert Fetcher.from_settings(parse_settings({})).allow_private is False
     allowed = parse_settings({"proctorhub.outbound.allow_private_addresses": "true"})
     assert Fetcher.from_settings(allowed).allow_private is True
+
+
+class _Recorder:
+    """A socket stand-in that keeps what http.client writes."""
+
+    def __init__(self):
+        self.sent = b""
+
+    def sendall(self, data):
+        self.sent += data
+
+    def close(self):
+        pass
+
+
+def _split(raw: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    line, *fields = head.decode("latin-1").split("\r\n")
+    return line, sorted(tuple(field.split(": ", 1)) for field in fields), body
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.edu/in", "http://hooks.example.edu:8080/in?lms=a&x=%20",
+                                 "https://hooks.example.edu/", "https://hooks.example.edu:8443/p/q",
+                                 "http://[2001:db8::1]:9000/hook", "http://192.0.2.7/"])
+@pytest.mark.parametrize("body", [None, b"{}", b'{"type":"review.received","data":{"a":"\xc3\xa9"}}'])
+def test_the_request_head_is_what_http_client_would_write(url, body):
+    headers = {"Content-Type": "application/json", "webhook-id": "msg_1", "webhook-signature": "v1,abc= v1,def="}
+    target = outbound._parse(url)
+    ours = outbound._request_head("POST", target, headers, body) + (body or b"")
+
+    connection = http.client.HTTPConnection(target.host, target.port)
+    connection.sock = _Recorder()
+    if target.scheme == "https" and target.port == 443:
+        # http.client knows the default port by its connection class alone.
+        connection.default_port = 443
+    connection.request("POST", target.path, body=body,
+                       headers={"User-Agent": outbound.USER_AGENT, "Connection": "close", **headers})
+    theirs = connection.sock.sent
+
+    assert _split(ours) == _split(theirs)
+    assert ours.endswith(b"\r\n\r\n" + (body or b""))
