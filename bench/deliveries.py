@@ -6,8 +6,8 @@ does), started and ready before the events exist. Then ``EVENTS`` outbox events 
 own attempt, so ordering holds nothing back) are committed at once and the clock runs until the
 database says every delivery is delivered: handing out, signing, sending and recording included.
 
-The floor is what one process does with plain HTTP: a body of the same size POSTed one after
-another, each on a connection of its own, as every delivery is (outbound.py resolves and checks
+The floor is what one process does with plain HTTP (measured half before and half after each
+workers' run): a body of the same size POSTed one after another, each on a connection of its own, as every delivery is (outbound.py resolves and checks
 the receiver's address for each request and closes the connection after it). The same POSTs over
 one keep-alive connection are measured too and shown in the notes.
 """
@@ -185,11 +185,14 @@ def run_section(databases=("postgresql",)) -> SectionResult:
         _measure_floor(receiver.port, 200, keep_alive=False)  # warm-up
         rates = {}
         for workers in (1, 4):
-            floor = _measure_floor(receiver.port, FLOOR_POSTS, keep_alive=False)
+            # The floor on both sides of the workers' run, so that a change in the machine's load
+            # during the run falls on both alike (as harness.compare alternates its rounds).
+            before = _measure_floor(receiver.port, FLOOR_POSTS // 2, keep_alive=False)
             kept_alive[workers] = _measure_floor(receiver.port, FLOOR_POSTS, keep_alive=True).rate
             subject = _measure_workers(database, url, workers, EVENTS[workers])
+            after = _measure_floor(receiver.port, FLOOR_POSTS - FLOOR_POSTS // 2, keep_alive=False)
             rates[workers] = subject.rate
-            result.rows.append(Row(NAME, "postgresql", workers, subject, floor))
+            result.rows.append(Row(NAME, "postgresql", workers, subject, LoadResult.combine([before, after])))
     one = result.rows[0]
     result.checks.append(Check(f"1 worker at least {TARGET_RATIO}x plain POSTs from one process",
                                one.ratio >= TARGET_RATIO, f"{one.ratio:.2f}x ({rates[1]:.0f}/s vs "
