@@ -7,9 +7,10 @@ own attempt, so ordering holds nothing back) are committed at once and the clock
 database says every delivery is delivered: handing out, signing, sending and recording included.
 
 The floor is what one process does with plain HTTP (measured half before and half after each
-workers' run): a body of the same size POSTed one after another, each on a connection of its own, as every delivery is (outbound.py resolves and checks
-the receiver's address for each request and closes the connection after it). The same POSTs over
-one keep-alive connection are measured too and shown in the notes.
+workers' run): a body of the same size POSTed one after another, each on a connection of its
+own, as every delivery is (outbound.py resolves and checks the receiver's address for each
+request and closes the connection after it). The same POSTs over one keep-alive connection are
+measured too and shown in the notes.
 """
 
 from __future__ import annotations

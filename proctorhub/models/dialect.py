@@ -141,6 +141,10 @@ class Dialect(abc.ABC):
         result = connection.execute(statement, parameters)
         return [dict(row) for row in result.mappings()] if result.returns_rows else []
 
+    def count(self, connection, statement, parameters: dict) -> int:
+        """``run`` for an UPDATE or DELETE: how many rows it changed."""
+        return connection.execute(statement, parameters).rowcount
+
     def move_attempt(self, dbsession, attempt_id: int, columns: dict, events: Sequence[dict], *,
                      guard: Guard | None = None) -> bool:
         """Write an attempt's status move through Core (``attempts.lifecycle.write_move`` plans it):
@@ -222,22 +226,32 @@ class SQLite(Dialect):
 
     def run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
         names = tuple(parameters[0] if isinstance(parameters, list) else parameters)
+        prepared = self._driver_statement(connection, statement, names)
+        if prepared is None:  # it needs SQLAlchemy's own work
+            return super().run(connection, statement, parameters)
+        return prepared.run(connection, parameters)
+
+    def count(self, connection, statement, parameters: dict) -> int:
+        prepared = self._driver_statement(connection, statement, tuple(parameters))
+        if prepared is None:
+            return super().count(connection, statement, parameters)
+        return prepared.count(connection, parameters)
+
+    def _driver_statement(self, connection, statement, names: tuple) -> DriverStatement | None:
         key = ("driver", statement, names)
         prepared = self._statements.get(key, False)
         if prepared is False:
             prepared = self._statements[key] = DriverStatement.compile(statement, connection.dialect, names)
-        if prepared is None:  # it needs SQLAlchemy's own work
-            return super().run(connection, statement, parameters)
-        return prepared.run(connection, parameters)
+        return prepared
 
     def try_lock(self, session, key: int) -> bool:
         return True  # one writer at a time anyway
 
     def _move_attempt(self, connection, attempt_id, columns, events, guard) -> bool:
-        if guard is not None and connection.execute(guard.statement, guard.parameters).rowcount != 1:
+        if guard is not None and self.count(connection, guard.statement, guard.parameters) != 1:
             return False
-        connection.execute(UPDATE_ATTEMPT, {"move_attempt_id": attempt_id, **columns})
-        connection.execute(INSERT_EVENT, events[0] if len(events) == 1 else events)
+        self.run(connection, UPDATE_ATTEMPT, {"move_attempt_id": attempt_id, **columns})
+        self.run(connection, INSERT_EVENT, events[0] if len(events) == 1 else events)
         return True
 
 

@@ -72,6 +72,19 @@ class DriverStatement:
     def run(self, connection, parameters: dict | list[dict]) -> list[dict]:
         """Execute on ``connection`` (a SQLAlchemy ``Connection`` in a transaction): the rows, as
         dicts; a list of parameter sets runs as one executemany (no rows)."""
+        # A RETURNING statement is finished only once its rows are read.
+        rows = self._execute(connection, parameters, lambda cursor: cursor.fetchall())
+        return [
+            {key: (process(value) if process is not None else value)
+             for key, process, value in zip(self.keys, self.processors, row, strict=True)}
+            for row in rows
+        ]
+
+    def count(self, connection, parameters: dict) -> int:
+        """Execute an UPDATE or DELETE on ``connection``: how many rows it changed."""
+        return self._execute(connection, parameters, lambda cursor: cursor.rowcount)
+
+    def _execute(self, connection, parameters: dict | list[dict], read):
         if self.writes:
             queue = writer_queue(connection.engine)
             if queue is not None:
@@ -83,16 +96,10 @@ class DriverStatement:
             if many:
                 driver.executemany(self.sql, values)
                 return []
-            cursor = driver.execute(self.sql, values)
-            rows = cursor.fetchall()  # a RETURNING statement is finished only once its rows are read
+            return read(driver.execute(self.sql, values))
         except driver_errors(connection) as error:
             raise sa_exc.DBAPIError.instance(self.sql, values, error, driver_errors(connection),
                                              dialect=connection.dialect) from error
-        return [
-            {key: (process(value) if process is not None else value)
-             for key, process, value in zip(self.keys, self.processors, row, strict=True)}
-            for row in rows
-        ]
 
 
 def driver_errors(connection) -> type[Exception]:
