@@ -9,11 +9,12 @@ a status change adds its ``attempt.status_changed`` event through the lifecycle.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from .. import events
@@ -71,35 +72,46 @@ class ControlResult:
     applied: bool  # False for a replay, or a request that asked for what already holds
 
 
-def _replayed(request: ControlRequest, digest: str):
-    """Whether the attempt (of the enclosing query) applied this request already: any earlier one
-    when it names its moment (incident_time), else the last one applied (a pause, a resume and a
-    pause without incident times are three requests)."""
+def _replayed(keyed: bool):
+    """Whether the attempt (of the enclosing query) applied this request (its ``digest``) already:
+    any earlier one when it names its moment (``keyed``: incident_time), else the last one applied
+    (a pause, a resume and a pause without incident times are three requests)."""
     earlier = aliased(AttemptControl)
     latest = (select(func.max(AttemptControl.id)).where(AttemptControl.attempt_id == Attempt.id)
               .scalar_subquery())
-    match = [and_(earlier.id == latest, earlier.request_digest == digest)]
-    if request.incident_time is not None:
-        match.append(earlier.request_key == digest)
+    match = [and_(earlier.id == latest, earlier.request_digest == bindparam("digest"))]
+    if keyed:
+        match.append(earlier.request_key == bindparam("digest"))
     return exists().where(earlier.attempt_id == Attempt.id, or_(*match)).label("replayed")
+
+
+@functools.cache
+def _target_query(keyed: bool):
+    """Built once per form (an ACS action is a hot path: building the ORM query cost more than
+    running it); the values come as parameters."""
+    return (
+        select(Attempt, ToolConfiguration, _replayed(keyed))
+        .join(Exam, Attempt.exam_id == Exam.id)
+        .join(ToolConfiguration, Exam.configuration_id == ToolConfiguration.id)
+        # The joins above load attempt.exam and exam.configuration too (without this the ORM
+        # would join both tables a second time for their eager relationships).
+        .options(contains_eager(Attempt.exam).contains_eager(Exam.configuration))
+        .where(ToolConfiguration.client_id == bindparam("client_id"),
+               Exam.resource_link_id == bindparam("resource_link_id"),
+               Attempt.user_id == bindparam("user_sub"), Attempt.attempt_number == bindparam("attempt_number"),
+               Attempt.archived_at.is_(None))
+        .order_by(Attempt.id).limit(1).with_for_update(of=Attempt)
+    )
 
 
 def _find_target(dbsession, client_id: str, request: ControlRequest, digest: str):
     """One statement: the live attempt the request names at one of this tool's exams, locked for
     this transaction (two controls of one attempt apply one after the other), with the tool's
     configuration and whether the request is a replay; None when there is no such attempt."""
-    return dbsession.execute(
-        select(Attempt, ToolConfiguration, _replayed(request, digest))
-        .join(Exam, Attempt.exam_id == Exam.id)
-        .join(ToolConfiguration, Exam.configuration_id == ToolConfiguration.id)
-        # The joins above load attempt.exam and exam.configuration too (without this the ORM
-        # would join both tables a second time for their eager relationships).
-        .options(contains_eager(Attempt.exam).contains_eager(Exam.configuration))
-        .where(ToolConfiguration.client_id == client_id, Exam.resource_link_id == request.resource_link_id,
-               Attempt.user_id == request.user_sub, Attempt.attempt_number == request.attempt_number,
-               Attempt.archived_at.is_(None))
-        .order_by(Attempt.id).limit(1).with_for_update(of=Attempt)
-    ).one_or_none()
+    return dbsession.execute(_target_query(request.incident_time is not None), {
+        "client_id": client_id, "resource_link_id": request.resource_link_id, "user_sub": request.user_sub,
+        "attempt_number": request.attempt_number, "digest": digest,
+    }).one_or_none()
 
 
 def _refusal(dbsession, client_id: str, request: ControlRequest) -> Exception:
