@@ -66,16 +66,18 @@ DESCRIBED = {
          "bad_csrf_token: an unsafe request on the session cookie without the session's CSRF token",
     404: "not_found, also for an item of a course the caller may not see (no existence oracle); "
          "unknown_lms, unknown_webhook, unknown_delivery, unknown_configuration",
+    406: "not_acceptable: the Accept header allows none of the media types this URL answers the method "
+         "in (details.offered)",
     409: "review_conflict (someone else holds or changed the review: details say what), lms_exists, "
          "configuration_name_taken, configuration_rejected, nothing_to_approve, concurrent_update, "
          "delivery_in_flight (a worker is sending the delivery right now: replay it once that try is recorded)",
 }
-LIST_ERRORS = errors(400, 401, 403, 503, described=DESCRIBED)
-TENANT_LIST_ERRORS = errors(400, 401, 403, 404, 503, described=DESCRIBED)
-ITEM_ERRORS = errors(400, 401, 403, 404, 503, described=DESCRIBED)
+LIST_ERRORS = errors(400, 401, 403, 406, 503, described=DESCRIBED)
+TENANT_LIST_ERRORS = errors(400, 401, 403, 404, 406, 503, described=DESCRIBED)
+ITEM_ERRORS = errors(400, 401, 403, 404, 406, 503, described=DESCRIBED)
 # Writes that read a JSON body, and those that read none (approve, rotate-secret, replay, ...).
-BODY_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 503, described=DESCRIBED)
-ACTION_ERRORS = errors(400, 401, 403, 404, 409, 413, 503, described=DESCRIBED)
+BODY_ERRORS = errors(400, 401, 403, 404, 406, 409, 413, 415, 503, described=DESCRIBED)
+ACTION_ERRORS = errors(400, 401, 403, 404, 406, 409, 413, 503, described=DESCRIBED)
 
 
 def text(max_length: int, min_length: int = 0) -> dict:
@@ -417,7 +419,7 @@ def review_paths() -> dict:
 def paths() -> dict:
     return {
         "/admin/": get("adminIndex", "Where the admin's collections are (those the caller may use)",
-                       ref("AdminIndex"), errors(400, 401, 403, 503, described=DESCRIBED)),
+                       ref("AdminIndex"), errors(400, 401, 403, 406, 503, described=DESCRIBED)),
         **lms_paths(), **configuration_paths(), **exam_and_attempt_paths(), **review_paths(),
         "/admin/backends/": get("listBackends", "Installed vendor plugins, which are enabled, what they accept",
                                 listing("backends", ref("Backend")), LIST_ERRORS),
