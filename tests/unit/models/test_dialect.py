@@ -10,16 +10,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import transaction
 from sqlalchemy import bindparam, func, select, update
-from transaction.interfaces import NoTransaction
 
 import proctorhub
 from proctorhub.attempts import lifecycle
 from proctorhub.attempts.service import LIVE_ATTEMPT
 from proctorhub.errors import Conflict
 from proctorhub.lti.replay import UNIQUE_ENTRY
-from proctorhub.models import Attempt, Event, Exam, ReplayEntry, get_session_factory, get_tm_session, utcnow
+from proctorhub.models import Attempt, Event, Exam, ReplayEntry, get_session_factory, utcnow
 from proctorhub.models.dialect import Guard, PostgreSQL, SQLite, choose, dialect_of
 from tests import factories
 
@@ -100,24 +98,6 @@ def test_an_unsupported_database_is_a_start_up_error():
 
 
 # -- writes outside the ORM ----------------------------------------------------------------------------
-
-@pytest.fixture
-def tm():
-    manager = transaction.TransactionManager(explicit=True)
-    manager.begin()
-    yield manager
-    try:
-        manager.get()
-    except NoTransaction:
-        return  # committed by the test
-    manager.abort()
-
-
-@pytest.fixture
-def request_session(dbengine, tm):
-    """A session joined to a transaction manager, as a request's is."""
-    return get_tm_session(get_session_factory(dbengine), tm)
-
 
 def entry(value: str) -> dict:
     now = utcnow()

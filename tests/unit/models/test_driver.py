@@ -7,10 +7,9 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-import transaction
 from sqlalchemy import bindparam, insert, select, update
 
-from proctorhub.models import Attempt, Event, ReplayEntry, get_engine, get_session_factory, get_tm_session, utcnow
+from proctorhub.models import Attempt, Event, ReplayEntry, get_engine, utcnow
 from proctorhub.models.dialect import dialect_of, mark_written
 from proctorhub.models.driver import DriverStatement
 from proctorhub.models.sqlite_writers import HOLDS, writer_queue
@@ -19,23 +18,6 @@ from tests import factories
 
 event_t = Event.__table__
 ledger_t = ReplayEntry.__table__
-
-
-@pytest.fixture
-def tm():
-    manager = transaction.TransactionManager(explicit=True)
-    manager.begin()
-    yield manager
-    try:
-        manager.get()
-    except transaction.interfaces.NoTransaction:
-        return
-    manager.abort()
-
-
-@pytest.fixture
-def request_session(dbengine, tm):
-    return get_tm_session(get_session_factory(dbengine), tm)
 
 
 @pytest.fixture
