@@ -8,7 +8,9 @@ names, which may be left out while only one lms exists.
 
 The password is read from standard input (the first line), so it never appears in the shell's
 history or the process list: ``printf '%s\\n' "$PASSWORD" | proctorhub staff create ...``. On a
-terminal it is asked for twice, without echo.
+terminal it is asked for twice, without echo. ``staff create`` with nothing at all on standard input
+(``</dev/null``, a script that pipes nothing) makes a user without a password: they cannot sign in
+until ``staff password`` gives them one.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ def register(commands) -> None:
         "create",
         help="create a staff user; the password is read from standard input",
         description="Create a staff user who signs in to /admin with EMAIL and the password read from "
-        "standard input. Reviewers see only the courses given with --course (context ids in the lms "
-        "--lms names); admins see everything.",
+        "standard input (with nothing at all on standard input, the user has no password and cannot sign in "
+        "until `staff password` sets one). Reviewers see only the courses given with --course (context ids "
+        "in the lms --lms names); admins see everything.",
     )
     add_ini_argument(create)
     create.add_argument("--email", required=True, type=fits(StaffUser.__table__.c.email),
@@ -73,14 +76,19 @@ def _add_email_action(actions, name: str, handler, *, help: str, description: st
     parser.set_defaults(handler=handler)
 
 
-def read_password(stdin=None) -> str:
+def read_password(stdin=None, *, optional: bool = False) -> str | None:
+    """The password on standard input (asked for on a terminal); with ``optional``, None when
+    standard input holds nothing at all (an empty line is a password, and too short)."""
     stdin = stdin or sys.stdin
     if stdin.isatty():
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != password:
             raise CommandError("the two passwords differ")
     else:
-        password = stdin.readline().rstrip("\r\n")
+        line = stdin.readline()
+        if optional and line == "":
+            return None
+        password = line.rstrip("\r\n")
     problem = password_problem(password)
     if problem:
         raise CommandError(problem)
@@ -88,8 +96,9 @@ def read_password(stdin=None) -> str:
 
 
 def create_staff(session, *, email: str, role: str, courses, lms: str | None = None, name=None,
-                 password: str) -> StaffUser:
-    """A new staff user; ``courses`` are context ids in the lms ``lms`` (a slug)."""
+                 password: str | None) -> StaffUser:
+    """A new staff user; ``courses`` are context ids in the lms ``lms`` (a slug); without a
+    ``password`` they cannot sign in until one is set."""
     email = email.strip()
     if "@" not in email:
         raise CommandError(f"{email!r} is not an email address")
@@ -103,14 +112,15 @@ def create_staff(session, *, email: str, role: str, courses, lms: str | None = N
     if lms is not None and not courses:
         raise CommandError("--lms names the lms of the --course ids: give at least one --course")
     owner = token_lms(session, Role.lms.value, lms) if courses else None
-    staff = StaffUser(email=email, name=name, role=Role(role).value, password_hash=hash_password(password),
+    password_hash = None if password is None else hash_password(password)
+    staff = StaffUser(email=email, name=name, role=Role(role).value, password_hash=password_hash,
                       courses=[StaffCourse(lms_id=owner.id, context_id=c) for c in sorted(set(courses))])
     session.add(staff)
     return staff
 
 
 def run_create(args) -> int:
-    password = read_password()
+    password = read_password(optional=True)
     with session_for(args.ini) as (session, _settings):
         staff = create_staff(session, email=args.email, role=args.role, courses=args.course, lms=args.lms,
                              name=args.name, password=password)
@@ -118,6 +128,9 @@ def run_create(args) -> int:
         summary = f"staff user {staff.id} created: {staff.email} ({staff.role}"
         courses = ", ".join(f"{c.lms.slug}/{c.context_id}" for c in staff.courses)
         summary += f"; courses: {courses or 'none'})" if staff.role == "reviewer" else ")"
+    if password is None:
+        summary += (f"; no password yet, so no sign-in: give one with "
+                    f"`proctorhub staff password {args.ini} --email {staff.email}`")
     print(summary)
     return 0
 

@@ -193,6 +193,29 @@ def test_staff_courses_are_lms_and_context_pairs(ini, capsys, dbengine, monkeypa
     assert _rows(url, "SELECT count(*) FROM staff_user WHERE email = 'q@x.test'") == [(0,)]
 
 
+def test_a_staff_user_made_with_nothing_on_stdin_has_no_password_until_one_is_set(ini, capsys, monkeypatch):
+    import io
+
+    path, url = ini
+    main(["initdb", path])
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["staff", "create", path, "--email", "nopass@x.test", "--role", "admin"]) == 0
+    assert "no password yet" in capsys.readouterr().out
+    assert _rows(url, "SELECT password_hash FROM staff_user WHERE email = 'nopass@x.test'") == [(None,)]
+    # An empty line is a password, and too short: refused, nothing made.
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(["staff", "create", path, "--email", "empty@x.test", "--role", "admin"]) == 2
+    assert _rows(url, "SELECT count(*) FROM staff_user WHERE email = 'empty@x.test'") == [(0,)]
+    # `staff password` still needs one.
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["staff", "password", path, "--email", "nopass@x.test"]) == 2
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password 123\n"))
+    assert main(["staff", "password", path, "--email", "nopass@x.test"]) == 0
+    [(stored,)] = _rows(url, "SELECT password_hash FROM staff_user WHERE email = 'nopass@x.test'")
+    assert stored is not None and stored.startswith("$argon2")
+
+
 def test_help_names_the_lms_commands(capsys):
     helps = {}
     for argv in (["lms", "create"], ["lms", "list"], ["token", "create"], ["token", "revoke"], ["staff", "create"]):
