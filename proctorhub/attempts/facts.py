@@ -1,12 +1,16 @@
 """An attempt as plain frozen values, for the paths that read or write it with Core (the review
-callback, the fast-path launch): ``attempts.serialize`` renders it as it renders an ORM row."""
+callback, the fast-path launch, the webhook hand-out): ``attempts.serialize`` renders it as it
+renders an ORM row."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from sqlalchemy import select
+
 from ..lms.service import LmsRef
+from ..models import Attempt, Exam, Lms
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,30 @@ class AttemptFacts:
 
 # The attempt's columns these facts carry: what a Core read selects and a Core insert returns.
 ATTEMPT_COLUMNS = tuple(name for name in AttemptFacts.__dataclass_fields__ if name != "exam")
+
+
+attempt_t = Attempt.__table__
+exam_t = Exam.__table__
+lms_t = Lms.__table__
+
+# ExamFacts' columns of the exam table, and the labels a facts query gives them.
+EXAM_COLUMNS = {"context_id": "context_id", "resource_link_id": "resource_link_id", "is_practice": "is_practice",
+                "is_proctored": "is_proctored", "backend": "exam_backend", "time_limit_mins": "time_limit_mins"}
+
+#: Every attempt with its exam and lms, in the columns ``facts_of`` reads; add a WHERE.
+FACTS_QUERY = (
+    select(
+        *(attempt_t.c[name] for name in ATTEMPT_COLUMNS),
+        *(exam_t.c[column].label(label) for column, label in EXAM_COLUMNS.items()),
+        lms_t.c.id.label("lms_id"), lms_t.c.slug.label("lms_slug"),
+    )
+    .join_from(attempt_t, exam_t, attempt_t.c.exam_id == exam_t.c.id)
+    .join(lms_t, lms_t.c.id == exam_t.c.lms_id)
+)
+
+
+def facts_of(row) -> AttemptFacts:
+    """The facts in a row (a mapping) of ``FACTS_QUERY``."""
+    exam = ExamFacts(id=row["exam_id"], lms=LmsRef(row["lms_id"], row["lms_slug"]),
+                     **{column: row[label] for column, label in EXAM_COLUMNS.items()})
+    return AttemptFacts(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS})

@@ -10,32 +10,15 @@ import functools
 
 from sqlalchemy import bindparam, exists, select
 
-from ..attempts.facts import ATTEMPT_COLUMNS, AttemptFacts, ExamFacts
+from ..attempts.facts import FACTS_QUERY, AttemptFacts, facts_of
 from ..attempts.service import unknown_attempt
-from ..lms.service import LmsRef
 from ..lti.replay import remembering_cte, remembering_parameters
-from ..models import Attempt, Exam, Lms
+from ..models import Attempt
 from ..models.dialect import dialect_of, mark_written
 from .replay import remember_signed_message
 
-attempt_t = Attempt.__table__
-exam_t = Exam.__table__
-lms_t = Lms.__table__
-
-
-EXAM_COLUMNS = {"context_id": "context_id", "resource_link_id": "resource_link_id", "is_practice": "is_practice",
-                "is_proctored": "is_proctored", "backend": "exam_backend", "time_limit_mins": "time_limit_mins"}
-
-TARGET_QUERY = (
-    select(
-        *(attempt_t.c[name] for name in ATTEMPT_COLUMNS),
-        *(exam_t.c[column].label(label) for column, label in EXAM_COLUMNS.items()),
-        lms_t.c.id.label("lms_id"), lms_t.c.slug.label("lms_slug"),
-    )
-    .join_from(attempt_t, exam_t, attempt_t.c.exam_id == exam_t.c.id)
-    .join(lms_t, lms_t.c.id == exam_t.c.lms_id)
-    .where(attempt_t.c.attempt_code == bindparam("code"))
-)
+# The callback's target: the attempt with this code.
+TARGET_QUERY = FACTS_QUERY.where(Attempt.__table__.c.attempt_code == bindparam("code"))
 
 
 @functools.cache
@@ -64,9 +47,7 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
         row = _one_or_none(dialect.run(connection, TARGET_QUERY, {"code": attempt_code}))
     if row is None:
         raise unknown_attempt(attempt_code)
-    exam = ExamFacts(id=row["exam_id"], lms=LmsRef(row["lms_id"], row["lms_slug"]),
-                     **{column: row[label] for column, label in EXAM_COLUMNS.items()})
-    return AttemptFacts(exam=exam, **{name: row[name] for name in ATTEMPT_COLUMNS}), fresh
+    return facts_of(row), fresh
 
 
 def _one_or_none(rows: list[dict]) -> dict | None:

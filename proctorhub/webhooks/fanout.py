@@ -18,6 +18,7 @@ import json
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
+from ..attempts.facts import FACTS_QUERY, AttemptFacts, facts_of
 from ..attempts.serialize import attempt_json, iso, review_json
 from ..models import Attempt, Event, EventKind, Review
 from ..models.dialect import dialect_of
@@ -35,7 +36,8 @@ def _hand_out_lock(session) -> bool:
     return dialect_of(session).try_lock(session, HAND_OUT_LOCK)
 
 
-def event_data(event, attempt: Attempt, review: Review | None, lms_slug: str, *, now: dt.datetime) -> dict:
+def event_data(event, attempt: Attempt | AttemptFacts, review: Review | None, lms_slug: str, *,
+               now: dt.datetime) -> dict:
     """The ``data`` of the webhook body for ``event`` (DESIGN.md 5.5): an ``Event`` or a row with its
     ``kind``, ``payload`` and ``created_at``; the attempt's ``time`` as it is at ``now`` (the hand-out)."""
     payload = dict(event.payload or {})
@@ -56,7 +58,8 @@ def event_data(event, attempt: Attempt, review: Review | None, lms_slug: str, *,
     return data
 
 
-def message_body(event, attempt: Attempt, review: Review | None, lms_slug: str, *, now: dt.datetime) -> str:
+def message_body(event, attempt: Attempt | AttemptFacts, review: Review | None, lms_slug: str, *,
+                 now: dt.datetime) -> str:
     return json.dumps({"type": event.kind, "timestamp": iso(event.created_at),
                        "data": event_data(event, attempt, review, lms_slug, now=now)}, separators=(",", ":"))
 
@@ -83,9 +86,11 @@ def hand_out(session, *, now: dt.datetime, limit: int) -> int:
     events = _take_events(session, now=now, limit=limit)
     if not events:
         return 0
-    attempts = {a.id: a for a in session.execute(
-        select(Attempt).where(Attempt.id.in_({e.attempt_id for e in events if e.attempt_id is not None}))).scalars()}
-    lms_ids = {a.exam.lms_id for a in attempts.values()}
+    # Plain values, not ORM objects: hundreds of attempts (with exam and lms) per round.
+    attempts = {row["id"]: facts_of(row) for row in session.execute(
+        FACTS_QUERY.where(Attempt.__table__.c.id.in_({e.attempt_id for e in events if e.attempt_id is not None})))
+        .mappings()}
+    lms_ids = {a.exam.lms.id for a in attempts.values()}
     endpoints: dict[int, list[WebhookEndpoint]] = {}
     if lms_ids:
         for endpoint in session.execute(select(WebhookEndpoint).where(
@@ -98,7 +103,7 @@ def hand_out(session, *, now: dt.datetime, limit: int) -> int:
         if attempt is None or event.kind not in EVENT_TYPES:
             continue  # only the types of the contract go out (older rows may carry other kinds)
         # A receiver gets what happened since it was made, never the lms's whole past.
-        targets = [ep for ep in endpoints.get(attempt.exam.lms_id, ())
+        targets = [ep for ep in endpoints.get(attempt.exam.lms.id, ())
                    if ep.wants(event.kind) and ep.created_at <= event.created_at]
         if targets:
             wanted.append((event, attempt, targets))
@@ -108,7 +113,6 @@ def hand_out(session, *, now: dt.datetime, limit: int) -> int:
             select(Review).where(Review.attempt_code.in_(codes)).options(selectinload(Review.comments))).scalars()}
         rows = []
         for event, attempt, targets in wanted:
-            # The exam and its lms come with the attempt (joined loads).
             body = message_body(event, attempt, reviews.get(attempt.attempt_code), attempt.exam.lms.slug, now=now)
             rows += [{"event_id": event.id, "endpoint_id": endpoint.id, "attempt_id": attempt.id, "kind": event.kind,
                       "webhook_id": new_webhook_id(), "body": body, "status": DeliveryStatus.pending.value,
