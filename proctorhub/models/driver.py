@@ -42,17 +42,21 @@ class DriverStatement:
     def compile(cls, statement, dialect, parameter_names: Sequence[str]) -> DriverStatement | None:
         """``statement`` compiled for ``dialect``, executions giving values for
         ``parameter_names`` (the columns an INSERT or UPDATE sets); None if an execution would
-        need SQLAlchemy's own work: a Python-side column default, a computed parameter."""
+        need SQLAlchemy's own work: a Python-side column default, a computed parameter, an
+        ``IN`` list (expanded at each execution)."""
         compiled = statement.compile(dialect=dialect, column_keys=list(parameter_names))
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+            return None
+        if compiled.positiontup is None:  # a driver with named parameters: not one this is for
+            return None
+        if any(bind.callable is not None or bind.expanding or bind.literal_execute
+               for bind in compiled.binds.values()):
             return None
         parameters = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
-            if bind.callable is not None:
-                return None
             parameters.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect),
-                               _REQUIRED if bind.value is None else bind.value))
+                               _REQUIRED if bind.required else bind.value))
         # A SELECT's columns, or an INSERT's or UPDATE's RETURNING columns.
         columns = statement.exported_columns if statement.is_select or compiled.effective_returning else {}
         return cls(sql=compiled.string, parameters=tuple(parameters), keys=tuple(columns.keys()),

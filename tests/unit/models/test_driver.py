@@ -73,6 +73,15 @@ def test_a_statement_that_needs_a_python_default_runs_through_sqlalchemy(request
     assert row["status"] == "created" and len(row["attempt_code"]) > 8
 
 
+def test_an_in_list_runs_through_sqlalchemy(request_session, attempt):
+    connection = request_session.connection()
+    attempt_t = Attempt.__table__
+    statement = select(attempt_t.c.attempt_code).where(attempt_t.c.id.in_(bindparam("ids", expanding=True)))
+    assert DriverStatement.compile(statement, connection.dialect, ("ids",)) is None
+    assert dialect_of(connection).run(connection, statement, {"ids": [attempt.id, -1]}) == [
+        {"attempt_code": attempt.attempt_code}]
+
+
 def test_a_driver_error_is_sqlalchemys_error(request_session):
     connection = request_session.connection()
     entry = {"issuer": "tool-1", "kind": "nonce", "value": "n-1", "created_at": utcnow(),
