@@ -136,8 +136,13 @@ class Dialect(abc.ABC):
     def run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
         """Run one of a hot path's Core statements (built once): the rows it returns, as dicts
         keyed like ``Result.mappings()`` (none for a statement without rows). A list of parameter
-        sets is one executemany. SQLite hands the statement straight to its driver
-        (``models.driver``); the caller marks a write with ``mark_written`` as usual."""
+        sets is one executemany (an empty list runs nothing). SQLite hands the statement straight to
+        its driver (``models.driver``); the caller marks a write with ``mark_written`` as usual."""
+        if isinstance(parameters, list) and not parameters:
+            return []
+        return self._run(connection, statement, parameters)
+
+    def _run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
         result = connection.execute(statement, parameters)
         return [dict(row) for row in result.mappings()] if result.returns_rows else []
 
@@ -224,11 +229,11 @@ class SQLite(Dialect):
     def insert(self, table):
         return sqlite.insert(table)
 
-    def run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
+    def _run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
         names = tuple(parameters[0] if isinstance(parameters, list) else parameters)
         prepared = self._driver_statement(connection, statement, names)
         if prepared is None:  # it needs SQLAlchemy's own work
-            return super().run(connection, statement, parameters)
+            return super()._run(connection, statement, parameters)
         return prepared.run(connection, parameters)
 
     def count(self, connection, statement, parameters: dict) -> int:
@@ -251,7 +256,7 @@ class SQLite(Dialect):
         if guard is not None and self.count(connection, guard.statement, guard.parameters) != 1:
             return False
         self.run(connection, UPDATE_ATTEMPT, {"move_attempt_id": attempt_id, **columns})
-        self.run(connection, INSERT_EVENT, events[0] if len(events) == 1 else events)
+        self.run(connection, INSERT_EVENT, events)
         return True
 
 

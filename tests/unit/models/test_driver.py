@@ -61,6 +61,11 @@ def test_writes_are_stored_with_their_types_and_committed_with_the_request(reque
     assert (attempt.status, attempt.modified_at) == ("submitted", now)
 
 
+def test_an_executemany_of_nothing_runs_nothing(request_session):
+    connection = request_session.connection()
+    assert dialect_of(connection).run(connection, insert(event_t), []) == []
+
+
 def test_a_statement_that_needs_a_python_default_runs_through_sqlalchemy(request_session, dbsession):
     exam = factories.exam(dbsession)
     dbsession.commit()
