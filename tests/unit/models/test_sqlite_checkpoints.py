@@ -21,6 +21,14 @@ def write_pages(engine) -> None:
                            [{"body": os.urandom(ROW_BYTES)} for _ in range(ROWS)])
 
 
+def copied_into_the_file(path, seconds: float = 5) -> bool:
+    """Whether the pages ``write_pages`` wrote reach the database file itself within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while path.stat().st_size < ROWS * ROW_BYTES and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return path.stat().st_size >= ROWS * ROW_BYTES
+
+
 def test_a_file_database_is_checkpointed_by_the_thread_not_by_commits(tmp_path):
     path = tmp_path / "db.sqlite"
     engine = get_engine({"sqlalchemy.url": f"sqlite:///{path}"})
@@ -29,10 +37,7 @@ def test_a_file_database_is_checkpointed_by_the_thread_not_by_commits(tmp_path):
             assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == BACKSTOP_PAGES
         write_pages(engine)
         # A commit leaves its pages in the WAL; only a checkpoint copies them into the file.
-        deadline = time.monotonic() + 5
-        while path.stat().st_size < ROWS * ROW_BYTES and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert path.stat().st_size >= ROWS * ROW_BYTES
+        assert copied_into_the_file(path)
     finally:
         engine.dispose()
 
@@ -132,9 +137,6 @@ def test_after_a_fork_the_files_are_still_checkpointed(tmp_path):
         child = sqlite_checkpoints._checkpointer
         assert str(path) in child._files and child._thread is not None and child._thread.is_alive()
         write_pages(engine)
-        deadline = time.monotonic() + 5
-        while path.stat().st_size < ROWS * ROW_BYTES and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert path.stat().st_size >= ROWS * ROW_BYTES
+        assert copied_into_the_file(path)
     finally:
         engine.dispose()
