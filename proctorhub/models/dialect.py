@@ -136,19 +136,49 @@ class Dialect(abc.ABC):
     def run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
         """Run one of a hot path's Core statements (built once): the rows it returns, as dicts
         keyed like ``Result.mappings()`` (none for a statement without rows). A list of parameter
-        sets is one executemany (an empty list runs nothing). SQLite hands the statement straight to
-        its driver (``models.driver``); the caller marks a write with ``mark_written`` as usual."""
+        sets is one executemany (an empty list runs nothing). The statement goes straight to the
+        driver (``models.driver``) unless it needs SQLAlchemy's own work; the caller marks a write
+        with ``mark_written`` as usual."""
         if isinstance(parameters, list) and not parameters:
             return []
         return self._run(connection, statement, parameters)
 
     def _run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
-        result = connection.execute(statement, parameters)
-        return [dict(row) for row in result.mappings()] if result.returns_rows else []
+        names = tuple(parameters[0] if isinstance(parameters, list) else parameters)
+        prepared = self._driver_statement(connection, statement, names)
+        if prepared is None:  # it needs SQLAlchemy's own work
+            result = connection.execute(statement, parameters)
+            return [dict(row) for row in result.mappings()] if result.returns_rows else []
+        return prepared.run(connection, parameters)
+
+    def rows(self, connection, statement, parameters: dict) -> list[tuple]:
+        """``run``, the rows read by attribute (``row.status``) and position, as SQLAlchemy's
+        ``Result.all()`` gives them."""
+        prepared = self._driver_statement(connection, statement, tuple(parameters))
+        if prepared is None:
+            return connection.execute(statement, parameters).all()
+        return prepared.rows(connection, parameters)
+
+    def first(self, connection, statement, parameters: dict) -> tuple | None:
+        """``rows``' first row, or None: for a statement that finds at most one."""
+        found = self.rows(connection, statement, parameters)
+        return found[0] if found else None
 
     def count(self, connection, statement, parameters: dict) -> int:
         """``run`` for an UPDATE or DELETE: how many rows it changed."""
-        return connection.execute(statement, parameters).rowcount
+        prepared = self._driver_statement(connection, statement, tuple(parameters))
+        if prepared is None:
+            return connection.execute(statement, parameters).rowcount
+        return prepared.count(connection, parameters)
+
+    def _driver_statement(self, connection, statement, names: tuple) -> DriverStatement | None:
+        """``statement`` compiled for the driver (``models.driver``), once per statement object and
+        parameter names; None when it must run through SQLAlchemy."""
+        key = ("driver", statement, names)
+        prepared = self._statements.get(key, False)
+        if prepared is False:
+            prepared = self._statements[key] = DriverStatement.compile(statement, connection.dialect, names)
+        return prepared
 
     def move_attempt(self, dbsession, attempt_id: int, columns: dict, events: Sequence[dict], *,
                      guard: Guard | None = None) -> bool:
@@ -191,9 +221,10 @@ class PostgreSQL(Dialect):
                       **{f"event_{i}_{name}": event[name] for i, event in enumerate(events)
                          for name in EVENT_COLUMNS if name != "attempt_id"}}
         if guard is None:
-            connection.execute(statement, parameters)
+            self.run(connection, statement, parameters)
             return True
-        return bool(connection.execute(statement, {**guard.parameters, **parameters}).scalar())
+        (row,) = self.run(connection, statement, {**guard.parameters, **parameters})
+        return bool(row["moved"])
 
     @staticmethod
     def _move_statement(columns: tuple[str, ...], event_count: int, guard_statement):
@@ -210,7 +241,8 @@ class PostgreSQL(Dialect):
         logged = insert(event_t).from_select(list(EVENT_COLUMNS), rows[0] if event_count == 1 else union_all(*rows))
         if guard is None:
             return logged
-        return select(func.count()).select_from(guard).add_cte(moved, logged.returning(event_t.c.id).cte("logged"))
+        return (select(func.count().label("moved")).select_from(guard)
+                .add_cte(moved, logged.returning(event_t.c.id).cte("logged")))
 
 
 TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
@@ -228,26 +260,6 @@ class SQLite(Dialect):
 
     def insert(self, table):
         return sqlite.insert(table)
-
-    def _run(self, connection, statement, parameters: dict | list[dict]) -> list[dict]:
-        names = tuple(parameters[0] if isinstance(parameters, list) else parameters)
-        prepared = self._driver_statement(connection, statement, names)
-        if prepared is None:  # it needs SQLAlchemy's own work
-            return super()._run(connection, statement, parameters)
-        return prepared.run(connection, parameters)
-
-    def count(self, connection, statement, parameters: dict) -> int:
-        prepared = self._driver_statement(connection, statement, tuple(parameters))
-        if prepared is None:
-            return super().count(connection, statement, parameters)
-        return prepared.count(connection, parameters)
-
-    def _driver_statement(self, connection, statement, names: tuple) -> DriverStatement | None:
-        key = ("driver", statement, names)
-        prepared = self._statements.get(key, False)
-        if prepared is False:
-            prepared = self._statements[key] = DriverStatement.compile(statement, connection.dialect, names)
-        return prepared
 
     def try_lock(self, session, key: int) -> bool:
         return True  # one writer at a time anyway

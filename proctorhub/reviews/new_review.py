@@ -163,7 +163,7 @@ SELECT id FROM new_review
 """).bindparams(
     *(sa.bindparam(name, type_=UTCDateTime()) for name in ("created_at", "modified_at", "signed_at",
                                                             *MOVE_COLUMNS)),
-)
+).columns(id=sa.Integer)
 
 
 def _in_one_statement(connection, new: NewReview) -> int | None:
@@ -178,4 +178,5 @@ def _in_one_statement(connection, new: NewReview) -> int | None:
         **{column: move.get(column) for column in MOVE_COLUMNS},
         "review_received": EventKind.review_received.value,
     }
-    return connection.execute(ONE_STATEMENT, parameters).scalar_one_or_none()
+    rows = dialect_of(connection).run(connection, ONE_STATEMENT, parameters)
+    return rows[0]["id"] if rows else None

@@ -38,8 +38,8 @@ def load_review_target(dbsession, attempt_code: str, *, remember: dict | None = 
     if remember is None:
         row = _one_or_none(dialect.run(connection, TARGET_QUERY, {"code": attempt_code}))
     elif dialect.chains_writes:
-        row = connection.execute(target_remembering_query(dialect),
-                                 {"code": attempt_code, **remembering_parameters([remember])}).mappings().one_or_none()
+        row = _one_or_none(dialect.run(connection, target_remembering_query(dialect),
+                                       {"code": attempt_code, **remembering_parameters([remember])}))
         mark_written(dbsession)
         fresh = row is not None and row["remembered"]
     else:

@@ -167,13 +167,11 @@ def planned(attempt, new, reason="launch"):
 
 @contextmanager
 def statements_on(engine, session):
-    """The SQL statements executed on ``engine`` while open (a round trip each). On SQLite, as
-    SQLite itself traces them on ``session``'s connection: hot-path statements go straight to the
-    driver (models/driver.py), past SQLAlchemy's events."""
+    """The SQL statements executed on ``engine`` while open (a round trip each), counted where
+    they reach the driver: hot-path statements go straight to it (models/driver.py), past
+    SQLAlchemy's events. On SQLite as SQLite itself traces them on ``session``'s connection; on
+    PostgreSQL at the dialect's ``do_execute`` methods, which both paths call."""
     seen: list[str] = []
-
-    def note(_connection, _cursor, statement, *_args):
-        seen.append(statement)
 
     def trace(statement):
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
@@ -187,11 +185,26 @@ def statements_on(engine, session):
         finally:
             driver.set_trace_callback(None)
         return
-    sa.event.listen(engine, "before_cursor_execute", note)
+    dialect = engine.dialect
+    names = ("do_execute", "do_executemany", "do_execute_no_params")
+    originals = {name: dialect.__dict__.get(name) for name in names}
+
+    def noting(method):
+        def call(cursor, statement, *args, **kwargs):
+            seen.append(statement)
+            return method(cursor, statement, *args, **kwargs)
+        return call
+
+    for name in names:
+        setattr(dialect, name, noting(getattr(dialect, name)))
     try:
         yield seen
     finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
+        for name, original in originals.items():
+            if original is None:
+                delattr(dialect, name)
+            else:
+                setattr(dialect, name, original)
 
 
 def events_of(dbsession, attempt) -> list[tuple[str, dict]]:

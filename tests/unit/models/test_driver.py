@@ -1,5 +1,6 @@
-"""Hot-path statements (``Dialect.run``; on SQLite, models/driver.py): the rows, values and errors
-SQLAlchemy itself would give, the writer queue kept, and SQLAlchemy's own path where it must."""
+"""Hot-path statements (``Dialect.run``, models/driver.py): the rows, values and errors SQLAlchemy
+itself would give, past SQLAlchemy's execution, the writer queue and the time limits kept, a
+dropped connection invalidated, and SQLAlchemy's own path where it must."""
 
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ def test_a_select_gives_the_rows_and_types_sqlalchemy_gives(request_session, att
     assert row["started_at"] == dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC)
     assert row["is_proctored"] is True and row["time_limit_mins"] == 90
     assert dialect_of(connection).run(connection, TARGET_QUERY, {"code": "no-such-code"}) == []
+
+
+def test_rows_read_by_attribute_and_position_as_sqlalchemys_rows(request_session, attempt):
+    connection = request_session.connection()
+    dialect = dialect_of(connection)
+    expected = connection.execute(TARGET_QUERY, {"code": attempt.attempt_code}).all()
+    rows = dialect.rows(connection, TARGET_QUERY, {"code": attempt.attempt_code})
+    assert [tuple(row) for row in rows] == [tuple(row) for row in expected] and len(rows) == 1
+    assert rows[0].attempt_code == attempt.attempt_code
+    assert rows[0].started_at == dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC)
+    assert dialect.first(connection, TARGET_QUERY, {"code": attempt.attempt_code}) == rows[0]
+    assert dialect.first(connection, TARGET_QUERY, {"code": "no-such-code"}) is None
 
 
 def test_writes_are_stored_with_their_types_and_committed_with_the_request(request_session, tm, dbsession, attempt):
@@ -128,3 +141,59 @@ def test_on_sqlite_the_driver_runs_it_and_a_write_waits_for_the_writer_queue(tmp
     finally:
         sa.event.remove(engine, "before_cursor_execute", note)
         engine.dispose()
+
+
+def test_the_statement_goes_past_sqlalchemys_execution_to_the_driver(request_session, dbengine, attempt):
+    seen = []
+
+    def note(_connection, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa.event.listen(dbengine, "before_cursor_execute", note)
+    try:
+        connection = request_session.connection()
+        rows = dialect_of(connection).run(connection, TARGET_QUERY, {"code": attempt.attempt_code})
+    finally:
+        sa.event.remove(dbengine, "before_cursor_execute", note)
+    assert [row["attempt_code"] for row in rows] == [attempt.attempt_code]
+    assert seen == []
+
+
+def test_the_dialects_execute_is_called_so_its_time_limits_apply(request_session, dbengine, attempt, monkeypatch):
+    # models.timeouts puts its watchdog on the dialect's do_execute methods.
+    called = []
+    plain = dbengine.dialect.do_execute
+
+    def watched(cursor, statement, parameters, context=None):
+        called.append(statement)
+        return plain(cursor, statement, parameters, context)
+
+    monkeypatch.setattr(dbengine.dialect, "do_execute", watched)
+    connection = request_session.connection()
+    dialect_of(connection).run(connection, TARGET_QUERY, {"code": attempt.attempt_code})
+    assert len(called) == 1 and called[0].startswith("SELECT")
+
+
+@pytest.mark.postgresql_only
+def test_a_connection_dropped_under_a_statement_is_invalidated(request_session, dbengine, attempt):
+    connection = request_session.connection()
+    backend_pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    with dbengine.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
+    with pytest.raises(sa.exc.OperationalError) as raised:
+        dialect_of(connection).run(connection, TARGET_QUERY, {"code": attempt.attempt_code})
+    # As SQLAlchemy's own execution would: the error says so, and the pool will not hand it out again.
+    assert raised.value.connection_invalidated is True
+    assert connection.invalidated
+
+
+def test_a_statement_run_on_the_driver_can_still_be_built_on(request_session):
+    # A Guard's UPDATE runs on its own, and later nested in a CTE with RETURNING: compiling it for
+    # the driver must leave nothing on it that the RETURNING form would inherit.
+    connection = request_session.connection()
+    spend = update(ledger_t).where(ledger_t.c.value == bindparam("spent_value")).values(
+        expires_at=bindparam("until", type_=ledger_t.c.expires_at.type))
+    parameters = {"spent_value": "v-1", "until": utcnow()}
+    assert DriverStatement.compile(spend, connection.dialect, tuple(parameters)) is not None
+    assert dialect_of(connection).count(connection, spend, parameters) == 0
+    assert list(spend.returning(ledger_t.c.id).cte("guard").c.keys()) == ["id"]
