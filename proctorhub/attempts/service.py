@@ -235,25 +235,32 @@ def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest, *, then
               "user_email": user.get("email"), "user_given_name": user.get("given_name"),
               "user_family_name": user.get("family_name"), "attempt_number": data.attempt_number,
               "external_id": data.external_id}
+    now = utcnow()
+    # Given here, not left to the model's Python-side defaults: nested in a CTE an INSERT gets none
+    # from SQLAlchemy, and a statement that needs none goes straight to the driver (models.driver).
+    values.update(attempt_code=new_attempt_code(), status=AttemptStatus.created.value,
+                  end_assessment_return=False, extra_time_seconds=0, paused_seconds=0, created_at=now, modified_at=now)
+    connection = dbsession.connection()
     if then_insert is not None and dialect.chains_writes:
         table, column, dependent = then_insert
-        now = utcnow()
-        # Nested in a CTE, the INSERT gets no column defaults from SQLAlchemy: all are given here.
-        values.update(attempt_code=new_attempt_code(), status=AttemptStatus.created.value,
-                      end_assessment_return=False, created_at=now, modified_at=now)
         statement = _insert_attempt_then(dialect, tuple(values), table, column, tuple(dependent))
-        row = dbsession.connection().execute(statement, {
+        rows = dialect.run(connection, statement, {
             **{f"attempt_{name}": value for name, value in values.items()},
             **{f"row_{name}": value for name, value in dependent.items()}})
-        row = row.mappings().one_or_none()
-        if row is not None:
-            mark_written(dbsession)
-        return row
+        if not rows:
+            return None
+        mark_written(dbsession)
+        return rows[0]
     row = dialect.insert_if_new(dbsession, attempt_t, values, unique=LIVE_ATTEMPT, returning=_ATTEMPT_RETURNING)
     if row is not None and then_insert is not None:
         table, column, dependent = then_insert
-        dbsession.connection().execute(insert(table), {column: row["id"], **dependent})
+        dialect.run(connection, _insert_into(table), {column: row["id"], **dependent})
     return row
+
+
+@functools.cache
+def _insert_into(table):
+    return insert(table)
 
 
 @functools.cache

@@ -142,7 +142,8 @@ def _spend_and_issue(dbsession, session_ttl_seconds: int, launch, session_id: in
     if not spend_row(dbsession, launch_t, launch.id, "authorized_at"):
         return False
     if session_data is not None:
-        dbsession.connection().execute(INSERT_SESSION_DATA, {
+        connection = dbsession.connection()
+        dialect_of(connection).run(connection, INSERT_SESSION_DATA, {
             **_session_data_own_values(session_ttl_seconds, session_data), "launch_id": launch.id,
             "attempt_id": launch.attempt_id, "browser_session_id": session_id})
     return True
@@ -196,8 +197,9 @@ def _facts(dbsession, cookie_hash: str | None, session_ttl_seconds: int, client_
         parameters["spend_now"] = utcnow()
         parameters.update({f"issue_{name}": value
                            for name, value in _session_data_own_values(session_ttl_seconds, session_data).items()})
-    row = dbsession.connection().execute(AUTHORIZE_AND_SPEND if chained else AUTHORIZE_QUERY,
-                                         parameters).mappings().one_or_none()
+    connection = dbsession.connection()
+    found = dialect_of(connection).run(connection, AUTHORIZE_AND_SPEND if chained else AUTHORIZE_QUERY, parameters)
+    row = found[0] if found else None
     if row is None:
         raise AuthorizationError("unauthorized_client", "client_id is not a registered tool", check="client_id")
     configuration = ToolConfigurationFacts(**_values(row, "config", CONFIGURATION_COLUMNS))

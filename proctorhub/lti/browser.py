@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, update
 from webob.cookies import make_cookie
 
 from ..models import digest, utcnow
-from ..models.dialect import mark_written
+from ..models.dialect import dialect_of, mark_written
 from .tables import session_t
 
 COOKIE_NAME = "proctorhub_lti"
@@ -50,7 +50,8 @@ def bind_browser_session(request, response, user_id: str,
     now = utcnow()
     expires_at = now + lifetime
     if current is not None and current.expires_at > now and current.user_id == user_id:
-        request.dbsession.connection().execute(EXTEND_SESSION, {"session_id": current.id, "expires_at": expires_at})
+        connection = request.dbsession.connection()
+        dialect_of(connection).run(connection, EXTEND_SESSION, {"session_id": current.id, "expires_at": expires_at})
         mark_written(request.dbsession)
         bound = current.id, None
         value = request.cookies[COOKIE_NAME]

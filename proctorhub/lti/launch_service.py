@@ -15,7 +15,7 @@ from ..attempts.service import AttemptRequest, find_or_create_attempt, get_confi
 from ..errors import Conflict, NotFound, PreconditionFailed
 from ..lms.service import LmsRef
 from ..models import AttemptStatus, ConfigurationStatus, MessageType, digest, utcnow
-from ..models.dialect import mark_written
+from ..models.dialect import dialect_of, mark_written
 from .errors import LtiError
 from .single_use import spend_then_move
 from .tables import attempt_t, config_t, exam_t, launch_t, session_data_t, session_t
@@ -68,11 +68,12 @@ def _new_attempt_fast(dbsession, lms, backends, data: dict, target: AttemptReque
     if data["message_type"] != MessageType.start_proctoring:
         return None
     context_id, resource_link_id = (target.context or {}).get("id", ""), target.resource_link["id"]
-    row = dbsession.connection().execute(LAUNCH_TARGET_QUERY, {
+    connection = dbsession.connection()
+    row = dialect_of(connection).first(connection, LAUNCH_TARGET_QUERY, {
         "config_id": data["config_id"], "lms_id": lms.id, "context_id": context_id,
         "resource_link_id": resource_link_id,
         "user_id": target.user["id"], "attempt_number": target.attempt_number,
-    }).one_or_none()
+    })
     if (row is None or row.status != ConfigurationStatus.active or not row.proctoring_enabled
             or not (row.oidc_login_url and row.launch_url and row.redirect_uris)
             or row.exam_id is None or row.exam_configuration_id != row.id or row.attempt_id is not None
@@ -130,7 +131,8 @@ def create_launch(dbsession, *, lms, backends, data: dict, target: AttemptReques
     if attempt is not None:
         return attempt, True
     attempt, created = _find_or_create_for_launch(dbsession, lms, backends, data, target)
-    dbsession.connection().execute(INSERT_LAUNCH, {
+    connection = dbsession.connection()
+    dialect_of(connection).run(connection, INSERT_LAUNCH, {
         **launch, "attempt_id": attempt.id, "configuration_id": attempt.exam.configuration_id})
     mark_written(dbsession)
     return attempt, created
@@ -139,9 +141,10 @@ def create_launch(dbsession, *, lms, backends, data: dict, target: AttemptReques
 def launch_entry(dbsession, *, token: str, cookie_hash: str | None):
     """The launch its URL's token names, with its tool, attempt and this browser's session (one
     row of plain values); 404 ``unknown_launch``, 400 ``launch_used`` / ``launch_expired``."""
-    launch = dbsession.connection().execute(ENTRY_QUERY, {
+    connection = dbsession.connection()
+    launch = dialect_of(connection).first(connection, ENTRY_QUERY, {
         "token_hash": digest(token), "cookie_hash": cookie_hash,
-    }).one_or_none()
+    })
     if launch is None:
         raise NotFound("this launch URL is not known", code="unknown_launch")
     if launch.entered_at is not None:
@@ -170,8 +173,9 @@ def enter(dbsession, launch, *, session_id: int | None, new_session: dict | None
                            message_hint_hash=digest(hint), **bound):
         raise LtiError("this launch URL was used already; ask the LMS for a new one", code="launch_used")
     if relaunch:
-        dbsession.connection().execute(SPEND_EARLIER_SESSION_DATA,
-                                       {"relaunched_attempt_id": launch.attempt_id, "spent_at": utcnow()})
+        connection = dbsession.connection()
+        dialect_of(connection).run(connection, SPEND_EARLIER_SESSION_DATA,
+                                   {"relaunched_attempt_id": launch.attempt_id, "spent_at": utcnow()})
 
 
 # Built once. The browser's current session (if its cookie names one) is LEFT JOINed by the

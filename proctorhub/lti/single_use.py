@@ -19,9 +19,9 @@ from ..models.dialect import Guard, dialect_of, mark_written
 def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
     """Set the row's ``column`` to now if it is still empty, and the ``also`` columns with it, in one
     statement; whether this request was the one that did."""
-    result = dbsession.connection().execute(_spend_guard(table, column, tuple(also), None),
-                                            _spend_parameters(row_id, also))
-    if result.rowcount != 1:
+    connection = dbsession.connection()
+    if dialect_of(connection).count(connection, _spend_guard(table, column, tuple(also), None),
+                                    _spend_parameters(row_id, also)) != 1:
         return False
     mark_written(dbsession)
     return True
@@ -46,8 +46,9 @@ def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | 
             new_key = (new_table, tuple(values), spent_column)
             new_parameters = {f"new_{name}": value for name, value in values.items()}
         else:
-            also[spent_column] = dbsession.connection().execute(
-                insert(new_table).returning(new_table.c.id), values).scalar_one()
+            connection = dbsession.connection()
+            (inserted,) = dialect_of(connection).run(connection, _insert_returning_id(new_table), values)
+            also[spent_column] = inserted["id"]
     if planned is None:
         return spend_row(dbsession, table, row_id, column, **also)
     guard = Guard(_spend_guard(table, column, tuple(also), new_key),
@@ -72,6 +73,11 @@ def _spend_guard(table, column: str, others: tuple[str, ...], new_key: tuple | N
         )
         values[spent_column] = select(new_row.c.id).scalar_subquery()
     return update(table).where(table.c.id == bindparam("spend_row_id"), table.c[column].is_(None)).values(values)
+
+
+@functools.cache
+def _insert_returning_id(table):
+    return insert(table).returning(table.c.id)
 
 
 def _spend_parameters(row_id: int, also: dict) -> dict:

@@ -102,7 +102,8 @@ def start(dbsession, token: str, *, cookie_hash: str | None, app_settings) -> st
         if entries:
             query = _start_query_remembering(dialect, len(entries))
             parameters.update(remembering_parameters(entries))
-    rows = dbsession.connection().execute(query, parameters).all()
+    connection = dbsession.connection()
+    rows = dialect.rows(connection, query, parameters)
     if not rows:
         raise LtiError("the JWT's iss is not the client_id of a registered tool", code="invalid_issuer")
     configuration = rows[0]
