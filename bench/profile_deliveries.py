@@ -17,8 +17,6 @@ import sys
 import threading
 import time
 
-import sqlalchemy as sa
-
 from proctorhub.models import get_engine, get_session_factory
 from proctorhub.settings import parse_settings
 from proctorhub.webhooks import delivery, fanout
@@ -26,7 +24,7 @@ from proctorhub.worker import Worker, parse_worker_settings
 
 from .deliveries import _arrange, _delivered, _emit
 from .harness import Server, app_settings, fresh_database
-from .profile_reviews import profile_main, profile_report
+from .profile_reviews import counting_statements, profile_main, profile_report
 
 
 class Phases:
@@ -123,10 +121,9 @@ def profile(kind: str, count: int) -> str:
         def count_statement(_conn, _cursor, statement, *_args):
             statements[statement.split(None, 1)[0].upper()] += 1
 
-        sa.event.listen(engine, "before_cursor_execute", count_statement)
         cpu = collections.Counter()
-        seconds = _run(worker, database, url, count, cpu, receiver.process.pid)
-        sa.event.remove(engine, "before_cursor_execute", count_statement)
+        with counting_statements(engine, count_statement):
+            seconds = _run(worker, database, url, count, cpu, receiver.process.pid)
         worker._pool.map = original_map
         for undo in restore:
             undo()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import cProfile
 import io
 import pstats
 import re
 import sys
 import time
-
-import sqlalchemy as sa
 
 from proctorhub import main as make_app
 
@@ -42,18 +41,45 @@ def wsgi_environ(method: str, path: str, *, query: str = "", body: bytes = b"", 
     return environ
 
 
-def profiled(engine, on_statement, work) -> cProfile.Profile:
-    """Run ``work()`` under cProfile, with ``on_statement`` listening to the engine's
-    ``before_cursor_execute``; the profiler. Disposes of the engine afterwards."""
-    sa.event.listen(engine, "before_cursor_execute", on_statement)
-    profiler = cProfile.Profile()
-    profiler.enable()
+@contextlib.contextmanager
+def counting_statements(engine, on_statement):
+    """Call ``on_statement(None, cursor, statement)`` for every statement run on ``engine``'s
+    connections while open. Counted at the dialect's ``do_execute`` methods, which SQLAlchemy's
+    execution and the driver fast path (``models.driver``) both call; SQLAlchemy's events see only
+    the former."""
+    dialect = engine.dialect
+    names = ("do_execute", "do_executemany", "do_execute_no_params")
+    own = {name: dialect.__dict__[name] for name in names if name in dialect.__dict__}
+
+    def noting(method):
+        def call(cursor, statement, *args, **kwargs):
+            on_statement(None, cursor, statement)
+            return method(cursor, statement, *args, **kwargs)
+        return call
+
+    for name in names:
+        setattr(dialect, name, noting(getattr(dialect, name)))
     try:
-        work()
+        yield
     finally:
-        profiler.disable()
-        sa.event.remove(engine, "before_cursor_execute", on_statement)
-        engine.dispose()
+        for name in names:
+            if name in own:
+                setattr(dialect, name, own[name])
+            else:
+                delattr(dialect, name)
+
+
+def profiled(engine, on_statement, work) -> cProfile.Profile:
+    """Run ``work()`` under cProfile, with ``on_statement`` called for every statement
+    (``counting_statements``). Disposes of the engine afterwards."""
+    profiler = cProfile.Profile()
+    with counting_statements(engine, on_statement):
+        profiler.enable()
+        try:
+            work()
+        finally:
+            profiler.disable()
+            engine.dispose()
     return profiler
 
 
