@@ -16,12 +16,13 @@ import threading
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..crypto import DecryptionError, Encryptor, build_encryptor
 from ..errors import ProctorhubError
 from ..models import KeyState, PlatformKey, utcnow
+from ..models.dialect import dialect_of
 
 KEY_BITS = 2048
 ALGORITHM = "RS256"
@@ -117,13 +118,14 @@ def rotate(dbsession: Session, app_settings) -> dict:
     return {"retired": retired, "active": promoted.kid, "next": successor.kid, "dropped": dropped}
 
 
-def _published():
-    """Next and active keys, and retired ones until ``retire_after``."""
-    return or_(PlatformKey.state != KeyState.retired.value, PlatformKey.retire_after > utcnow())
+def _published(now):
+    """Next and active keys, and retired ones until ``retire_after`` (``now``: a time or a parameter)."""
+    return or_(PlatformKey.state != KeyState.retired.value, PlatformKey.retire_after > now)
 
 
 def published_keys(dbsession) -> list[PlatformKey]:
-    return list(dbsession.execute(select(PlatformKey).where(_published()).order_by(PlatformKey.created_at)).scalars())
+    return list(dbsession.execute(
+        select(PlatformKey).where(_published(utcnow())).order_by(PlatformKey.created_at)).scalars())
 
 
 def jwks(dbsession) -> dict:
@@ -169,13 +171,18 @@ def signing_key(dbsession, encryptor: Encryptor) -> tuple[str, rsa.RSAPrivateKey
     return kid, private_key(dbsession, kid, encryptor)
 
 
+# Built once: every ACS request asks it (the access token's kid), so it runs on the driver.
+PUBLISHED_JWK = select(PlatformKey.public_jwk).where(
+    PlatformKey.kid == bindparam("kid"), _published(bindparam("now", type_=PlatformKey.retire_after.type)))
+
+
 def public_key(dbsession, kid: str) -> rsa.RSAPublicKey | None:
     """A still-published key's public half by kid (for tokens the platform issued itself), or None."""
-    published = dbsession.execute(
-        select(PlatformKey.public_jwk).where(PlatformKey.kid == kid, _published())
-    ).scalar_one_or_none()
-    if published is None:
+    connection = dbsession.connection()
+    found = dialect_of(connection).first(connection, PUBLISHED_JWK, {"kid": kid, "now": utcnow()})
+    if found is None:
         return None
+    published = found.public_jwk
     key = _public_keys.get(kid)
     if key is None:
         with _lock:

@@ -73,8 +73,11 @@ class DriverStatement:
                for bind in compiled.binds.values()):
             return None
         named = compiled.positiontup is None
+        # By name: those the SQL names (the compiler also keeps binds it rendered under another name).
+        names = ([name for name in compiled.binds if f"%({name})s" in compiled.string] if named
+                 else compiled.positiontup)
         parameters = []
-        for name in compiled.binds if named else compiled.positiontup:
+        for name in names:
             bind = compiled.binds[name]
             parameters.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect),
                                _REQUIRED if bind.required else bind.value))
