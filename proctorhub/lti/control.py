@@ -14,8 +14,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import events
 from ..attempts import lifecycle, timing
@@ -26,10 +27,12 @@ from ..models import (
     AttemptControl,
     AttemptStatus,
     ConfigurationStatus,
+    Event,
     EventKind,
     Exam,
     ToolConfiguration,
 )
+from ..models.dialect import dialect_of, mark_written
 from .access_tokens import configuration_for_client
 
 S = AttemptStatus
@@ -156,48 +159,56 @@ def _impossible(attempt: Attempt, action: str, message: str) -> Conflict:
                     details={"action": action, "from": attempt.status, "status": spec_status(attempt.status)})
 
 
-def _close_pause(attempt: Attempt, now: dt.datetime) -> None:
-    if attempt.paused_at is not None:
-        # The ledger keeps what the running clock shows: the same sum, from one function.
-        attempt.paused_seconds = timing.paused_seconds(attempt, now)
-        attempt.paused_at = None
+def _closed_pause(attempt: Attempt, now: dt.datetime) -> dict:
+    """The columns that end a pause under way (none if the clock runs)."""
+    if attempt.paused_at is None:
+        return {}
+    # The ledger keeps what the running clock shows: the same sum, from one function.
+    return {"paused_seconds": timing.paused_seconds(attempt, now), "paused_at": None}
 
 
-def _apply(dbsession, attempt: Attempt, request: ControlRequest, now: dt.datetime, *, on_terminate) -> bool:
-    """Change the attempt as the action says; whether anything but the ledger changed. 409 for
-    a transition the attempt cannot take."""
+@dataclass(frozen=True)
+class Change:
+    """What an action does to the attempt: its columns besides the status, and the status it
+    moves to (None: it stays); ``terminate`` when the caller's settlement decides the rest."""
+
+    columns: dict
+    status: AttemptStatus | None = None
+    terminate: bool = False
+
+
+def _change(attempt: Attempt, request: ControlRequest, now: dt.datetime) -> Change | None:
+    """What the action changes (None: nothing but the ledger). 409 for a transition the attempt
+    cannot take."""
     action = request.action
     status = AttemptStatus(attempt.status)
     if action == "pause":
         if status != S.started:
             raise _impossible(attempt, action, f"only a running attempt can be paused; this one is {status}")
-        lifecycle.move(dbsession, attempt, S.paused, reason="ACS pause", now=now)
-        attempt.paused_at = now
-        return True
+        return Change({"paused_at": now}, S.paused)
     if action == "resume":
         if status != S.paused:
             raise _impossible(attempt, action, f"only a paused attempt can be resumed; this one is {status}")
-        _close_pause(attempt, now)
-        lifecycle.move(dbsession, attempt, S.started, reason="ACS resume", now=now)
-        return True
+        return Change(_closed_pause(attempt, now), S.started)
     if action == "update":
         if status in COMPLETED_STATUSES:
             raise _impossible(attempt, action, f"the attempt is {status}; its time can no longer change")
         seconds = request.extra_time * 60
         if attempt.extra_time_seconds == seconds:
-            return False
-        attempt.extra_time_seconds = seconds
-        attempt.modified_at = now
-        return True
+            return None
+        return Change({"extra_time_seconds": seconds, "modified_at": now})
     if action == "terminate":
         if status == S.terminated:
-            return False
+            return None
         if lifecycle.past_submission(status):
             raise _impossible(attempt, action, f"the attempt is {status} already; it cannot be terminated")
-        _close_pause(attempt, now)
-        on_terminate(attempt)
-        return True
-    return True  # flag: the ledger row is the incident
+        return Change(_closed_pause(attempt, now), terminate=True)
+    return Change({})  # flag: the ledger row is the incident
+
+
+# Built once: an action's own rows, written through Core (models.driver) beside the attempt's move.
+INSERT_CONTROL = insert(AttemptControl.__table__)
+INSERT_EVENTS = insert(Event.__table__)
 
 
 def apply_control(dbsession, *, client_id: str, request: ControlRequest, raw: dict, now: dt.datetime,
@@ -219,23 +230,58 @@ def apply_control(dbsession, *, client_id: str, request: ControlRequest, raw: di
     if replayed:
         return ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, False)
     before = attempt.status
-    if on_terminate is None:
-        def settle(target):
-            lifecycle.move(dbsession, target, S.terminated, reason="ACS terminate", now=now)
+    change = _change(attempt, request, now)
+    control = {
+        "attempt_id": attempt.id, "action": request.action, "request_digest": digest,
+        "request_key": digest if request.incident_time is not None else None,
+        "incident_time": request.incident_time, "incident_severity": request.incident_severity,
+        "extra_time": request.extra_time, "reason_code": request.reason_code, "reason_msg": request.reason_msg,
+        "status_before": before, "request": raw, "created_at": now,
+    }
+    if change is not None and change.terminate:
+        # Settling a terminate may store a review (acs_review): that is the ORM's work.
+        for name, value in change.columns.items():
+            setattr(attempt, name, value)
+        if on_terminate is None:
+            lifecycle.move(dbsession, attempt, S.terminated, reason="ACS terminate", now=now)
+        else:
+            on_terminate(attempt, configuration)
+        dbsession.add(AttemptControl(**control, status_after=attempt.status))
+        result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, True)
+        events.emit(dbsession, EventKind.attempt_control, attempt, control_event_data(attempt, request, result))
+        return result
+    _write(dbsession, attempt, request, change, control, now)
+    return ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, change is not None)
+
+
+def _write(dbsession, attempt: Attempt, request: ControlRequest, change: Change | None, control: dict,
+           now: dt.datetime) -> None:
+    """Every other action's writes through Core: the attempt's columns, its status event (if it
+    moves), the ``attempt.control`` event and the ledger row (one round trip for the attempt and
+    its events on PostgreSQL, none of it through the ORM's flush). The loaded ``attempt`` is given
+    the new values as committed ones, so the answer reads them and nothing is flushed again."""
+    planned = None
+    columns = change.columns if change is not None else {}
+    if change is not None and change.status is not None:
+        planned = lifecycle.plan_move(attempt_id=attempt.id, attempt_code=attempt.attempt_code, old=attempt.status,
+                                      started_at=attempt.started_at, new=change.status,
+                                      reason=f"ACS {request.action}", now=now, also=columns)
+        columns = planned.columns
+    for name, value in columns.items():
+        set_committed_value(attempt, name, value)
+    result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, change is not None)
+    logged = [*(planned.events if planned is not None else ()),
+              {"kind": EventKind.attempt_control.value, "attempt_id": attempt.id,
+               "attempt_code": attempt.attempt_code, "payload": control_event_data(attempt, request, result)}]
+    dialect = dialect_of(dbsession)
+    connection = dbsession.connection()
+    if columns:
+        dialect.move_attempt(dbsession, attempt.id, columns, logged)
     else:
-        def settle(target):
-            on_terminate(target, configuration)
-    changed = _apply(dbsession, attempt, request, now, on_terminate=settle)
-    dbsession.add(AttemptControl(
-        attempt_id=attempt.id, action=request.action, request_digest=digest,
-        request_key=digest if request.incident_time is not None else None,
-        incident_time=request.incident_time, incident_severity=request.incident_severity,
-        extra_time=request.extra_time, reason_code=request.reason_code, reason_msg=request.reason_msg,
-        status_before=before, status_after=attempt.status, request=raw, created_at=now,
-    ))
-    result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, changed)
-    events.emit(dbsession, EventKind.attempt_control, attempt, control_event_data(attempt, request, result))
-    return result
+        dialect.run(connection, INSERT_EVENTS, [{**event, "created_at": now, "delivered_at": None}
+                                                for event in logged])
+    dialect.run(connection, INSERT_CONTROL, {**control, "status_after": attempt.status})
+    mark_written(dbsession)
 
 
 def control_event_data(attempt: Attempt, request: ControlRequest, result: ControlResult) -> dict:

@@ -84,6 +84,30 @@ def test_every_action_answers_the_spec_shape_in_its_media_type(flow, started, db
     assert _kinds(dbsession).count("attempt.status_changed") >= 4
 
 
+def test_each_action_writes_its_columns_and_tells_the_move_before_the_action(flow, started, dbsession):
+    earlier = len(_kinds(dbsession))
+    _acs(flow, started, "pause", incident_time="2026-11-29T10:00:00Z")
+    paused = _attempt(dbsession)
+    assert paused.status == "paused" and paused.paused_at is not None
+    _acs(flow, started, "update", extra_time=5)
+    _acs(flow, started, "flag", reason_code="7")
+    _acs(flow, started, "resume", incident_time="2026-11-29T10:05:00Z")
+    attempt = _attempt(dbsession)
+    assert (attempt.status, attempt.paused_at, attempt.extra_time_seconds) == ("started", None, 300)
+    assert attempt.modified_at >= paused.modified_at
+    # In the outbox, in this order: each status change, then the action that made it.
+    assert _kinds(dbsession)[earlier:] == [
+        "attempt.status_changed", "attempt.control",   # pause
+        "attempt.control",                             # update: no status change
+        "attempt.control",                             # flag
+        "attempt.status_changed", "attempt.control",   # resume
+    ]
+    ledger = dbsession.execute(select(AttemptControl).order_by(AttemptControl.id)).scalars().all()
+    assert [(row.action, row.status_before, row.status_after) for row in ledger] == [
+        ("pause", "started", "paused"), ("update", "paused", "paused"), ("flag", "paused", "paused"),
+        ("resume", "paused", "started")]
+
+
 def test_plain_json_is_accepted_and_answered_in_kind(flow, started):
     answer = _send(flow, started, _body("pause"), content_type="application/json", accept=None)
     assert answer.status_int == 200 and answer.content_type == "application/json"
