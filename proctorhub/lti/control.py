@@ -15,8 +15,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
-from sqlalchemy.orm import aliased, contains_eager
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import aliased
 
 from .. import events
 from ..attempts import lifecycle, timing
@@ -34,6 +33,7 @@ from ..models import (
 )
 from ..models.dialect import dialect_of, mark_written
 from .access_tokens import configuration_for_client
+from .tables import attempt_t, config_t, exam_t, lms_t
 
 S = AttemptStatus
 
@@ -71,7 +71,6 @@ class ControlRequest:
 class ControlResult:
     status: str  # the spec's: none, running, paused, terminated, complete
     extra_time: int  # whole minutes granted in total
-    attempt: Attempt
     applied: bool  # False for a replay, or a request that asked for what already holds
 
 
@@ -88,33 +87,40 @@ def _replayed(keyed: bool):
     return exists().where(earlier.attempt_id == Attempt.id, or_(*match)).label("replayed")
 
 
+# What an action reads of its attempt (``_change``, the ledger, the answer).
+TARGET_COLUMNS = ("id", "attempt_code", "status", "started_at", "paused_at", "paused_seconds", "extra_time_seconds")
+
+
 @functools.cache
 def _target_query(keyed: bool):
-    """Built once per form (an ACS action is a hot path: building the ORM query cost more than
-    running it); the values come as parameters."""
+    """Built once per form; the values come as parameters. Core, not the ORM: an ACS action is
+    a hot path, and only a terminate needs the attempt as an ORM object."""
     return (
-        select(Attempt, ToolConfiguration, _replayed(keyed))
-        .join(Exam, Attempt.exam_id == Exam.id)
-        .join(ToolConfiguration, Exam.configuration_id == ToolConfiguration.id)
-        # The joins above load attempt.exam and exam.configuration too (without this the ORM
-        # would join both tables a second time for their eager relationships).
-        .options(contains_eager(Attempt.exam).contains_eager(Exam.configuration))
-        .where(ToolConfiguration.client_id == bindparam("client_id"),
-               Exam.resource_link_id == bindparam("resource_link_id"),
-               Attempt.user_id == bindparam("user_sub"), Attempt.attempt_number == bindparam("attempt_number"),
-               Attempt.archived_at.is_(None))
-        .order_by(Attempt.id).limit(1).with_for_update(of=Attempt)
+        select(*(attempt_t.c[name] for name in TARGET_COLUMNS), config_t.c.id.label("configuration_id"),
+               config_t.c.status.label("configuration_status"), config_t.c.acs_actions,
+               lms_t.c.slug.label("lms"), _replayed(keyed))
+        .select_from(attempt_t)
+        .join(exam_t, attempt_t.c.exam_id == exam_t.c.id)
+        .join(config_t, exam_t.c.configuration_id == config_t.c.id)
+        .join(lms_t, exam_t.c.lms_id == lms_t.c.id)
+        .where(config_t.c.client_id == bindparam("client_id"),
+               exam_t.c.resource_link_id == bindparam("resource_link_id"),
+               attempt_t.c.user_id == bindparam("user_sub"), attempt_t.c.attempt_number == bindparam("attempt_number"),
+               attempt_t.c.archived_at.is_(None))
+        .order_by(attempt_t.c.id).limit(1).with_for_update(of=attempt_t)
     )
 
 
 def _find_target(dbsession, client_id: str, request: ControlRequest, digest: str):
-    """One statement: the live attempt the request names at one of this tool's exams, locked for
-    this transaction (two controls of one attempt apply one after the other), with the tool's
-    configuration and whether the request is a replay; None when there is no such attempt."""
-    return dbsession.execute(_target_query(request.incident_time is not None), {
+    """One statement: the live attempt the request names at one of this tool's exams (a row of
+    ``TARGET_COLUMNS``), locked for this transaction (two controls of one attempt apply one after
+    the other), with the tool's configuration, the exam's lms and whether the request is a
+    replay; None when there is no such attempt."""
+    connection = dbsession.connection()
+    return dialect_of(connection).first(connection, _target_query(request.incident_time is not None), {
         "client_id": client_id, "resource_link_id": request.resource_link_id, "user_sub": request.user_sub,
         "attempt_number": request.attempt_number, "digest": digest,
-    }).one_or_none()
+    })
 
 
 def _refusal(dbsession, client_id: str, request: ControlRequest) -> Exception:
@@ -124,7 +130,7 @@ def _refusal(dbsession, client_id: str, request: ControlRequest) -> Exception:
     if configuration is None or configuration.status != ConfigurationStatus.active:
         return Unauthenticated("the access token's client is no longer registered", code="invalid_token",
                                details={"check": "client"})
-    offered = _offered(configuration, request)
+    offered = _offered(configuration.status, configuration.acs_actions, request)
     if offered is not None:
         return offered
     exams = select(Exam.id).where(Exam.resource_link_id == request.resource_link_id)
@@ -144,22 +150,23 @@ def _refusal(dbsession, client_id: str, request: ControlRequest) -> Exception:
                     details={"missing": "attempt_number"})
 
 
-def _offered(configuration: ToolConfiguration, request: ControlRequest) -> Exception | None:
-    if configuration.status != ConfigurationStatus.active:
+def _offered(status: str, actions: list | None, request: ControlRequest) -> Exception | None:
+    """Why the tool (its configuration's ``status`` and ACS ``actions``) may not ask this, or None."""
+    if status != ConfigurationStatus.active:
         return Unauthenticated("the access token's client is no longer registered", code="invalid_token",
                                details={"check": "client"})
-    if request.action not in (configuration.acs_actions or []):
+    if request.action not in (actions or []):
         return Forbidden(f"the action {request.action!r} is not offered to this tool", code="unsupported_action",
-                         details={"offered": list(configuration.acs_actions or [])})
+                         details={"offered": list(actions or [])})
     return None
 
 
-def _impossible(attempt: Attempt, action: str, message: str) -> Conflict:
+def _impossible(attempt, action: str, message: str) -> Conflict:
     return Conflict(message, code="invalid_status_change",
                     details={"action": action, "from": attempt.status, "status": spec_status(attempt.status)})
 
 
-def _closed_pause(attempt: Attempt, now: dt.datetime) -> dict:
+def _closed_pause(attempt, now: dt.datetime) -> dict:
     """The columns that end a pause under way (none if the clock runs)."""
     if attempt.paused_at is None:
         return {}
@@ -177,9 +184,9 @@ class Change:
     terminate: bool = False
 
 
-def _change(attempt: Attempt, request: ControlRequest, now: dt.datetime) -> Change | None:
-    """What the action changes (None: nothing but the ledger). 409 for a transition the attempt
-    cannot take."""
+def _change(attempt, request: ControlRequest, now: dt.datetime) -> Change | None:
+    """What the action changes for ``attempt`` (a ``TARGET_COLUMNS`` row; None: nothing but the
+    ledger). 409 for a transition the attempt cannot take."""
     action = request.action
     status = AttemptStatus(attempt.status)
     if action == "pause":
@@ -220,77 +227,81 @@ def apply_control(dbsession, *, client_id: str, request: ControlRequest, raw: di
         raise InvalidPayload("an update needs extra_time (whole minutes, the total granted)",
                              details={"fields": {"extra_time": "Required"}})
     digest = request.digest()
-    found = _find_target(dbsession, client_id, request, digest)
-    if found is None:
+    target = _find_target(dbsession, client_id, request, digest)
+    if target is None:
         raise _refusal(dbsession, client_id, request)
-    attempt, configuration, replayed = found
-    refused = _offered(configuration, request)
+    refused = _offered(target.configuration_status, target.acs_actions, request)
     if refused is not None:
         raise refused
-    if replayed:
-        return ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, False)
-    before = attempt.status
-    change = _change(attempt, request, now)
+    if target.replayed:
+        return ControlResult(spec_status(target.status), target.extra_time_seconds // 60, False)
+    change = _change(target, request, now)
     control = {
-        "attempt_id": attempt.id, "action": request.action, "request_digest": digest,
+        "attempt_id": target.id, "action": request.action, "request_digest": digest,
         "request_key": digest if request.incident_time is not None else None,
         "incident_time": request.incident_time, "incident_severity": request.incident_severity,
         "extra_time": request.extra_time, "reason_code": request.reason_code, "reason_msg": request.reason_msg,
-        "status_before": before, "request": raw, "created_at": now,
+        "status_before": target.status, "request": raw, "created_at": now,
     }
     if change is not None and change.terminate:
-        # Settling a terminate may store a review (acs_review): that is the ORM's work.
-        for name, value in change.columns.items():
-            setattr(attempt, name, value)
-        if on_terminate is None:
-            lifecycle.move(dbsession, attempt, S.terminated, reason="ACS terminate", now=now)
-        else:
-            on_terminate(attempt, configuration)
-        dbsession.add(AttemptControl(**control, status_after=attempt.status))
-        result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, True)
-        events.emit(dbsession, EventKind.attempt_control, attempt, control_event_data(attempt, request, result))
-        return result
-    _write(dbsession, attempt, request, change, control, now)
-    return ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, change is not None)
+        return _terminate(dbsession, target, request, change, control, now, on_terminate)
+    return _write(dbsession, target, request, change, control, now)
 
 
-def _write(dbsession, attempt: Attempt, request: ControlRequest, change: Change | None, control: dict,
-           now: dt.datetime) -> None:
+def _terminate(dbsession, target, request: ControlRequest, change: Change, control: dict, now: dt.datetime,
+               on_terminate) -> ControlResult:
+    """A terminate, through the ORM: settling it may store a review (acs_review). The target
+    read holds the attempt's row lock already."""
+    attempt = dbsession.get(Attempt, target.id)
+    for name, value in change.columns.items():
+        setattr(attempt, name, value)
+    if on_terminate is None:
+        lifecycle.move(dbsession, attempt, S.terminated, reason="ACS terminate", now=now)
+    else:
+        on_terminate(attempt, dbsession.get(ToolConfiguration, target.configuration_id))
+    dbsession.add(AttemptControl(**control, status_after=attempt.status))
+    result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, True)
+    events.emit(dbsession, EventKind.attempt_control, attempt,
+                control_event_data(attempt.attempt_code, target.lms, attempt.status, request, result))
+    return result
+
+
+def _write(dbsession, target, request: ControlRequest, change: Change | None, control: dict,
+           now: dt.datetime) -> ControlResult:
     """Every other action's writes through Core: the attempt's columns, its status event (if it
     moves), the ``attempt.control`` event and the ledger row (one round trip for the attempt and
-    its events on PostgreSQL, none of it through the ORM's flush). The loaded ``attempt`` is given
-    the new values as committed ones, so the answer reads them and nothing is flushed again."""
+    its events on PostgreSQL, none of it through the ORM)."""
     planned = None
     columns = change.columns if change is not None else {}
     if change is not None and change.status is not None:
-        planned = lifecycle.plan_move(attempt_id=attempt.id, attempt_code=attempt.attempt_code, old=attempt.status,
-                                      started_at=attempt.started_at, new=change.status,
+        planned = lifecycle.plan_move(attempt_id=target.id, attempt_code=target.attempt_code, old=target.status,
+                                      started_at=target.started_at, new=change.status,
                                       reason=f"ACS {request.action}", now=now, also=columns)
         columns = planned.columns
-    for name, value in columns.items():
-        set_committed_value(attempt, name, value)
-    result = ControlResult(spec_status(attempt.status), attempt.extra_time_seconds // 60, attempt, change is not None)
+    status = columns.get("status", target.status)
+    result = ControlResult(spec_status(status), columns.get("extra_time_seconds", target.extra_time_seconds) // 60,
+                           change is not None)
     logged = [*(planned.events if planned is not None else ()),
-              {"kind": EventKind.attempt_control.value, "attempt_id": attempt.id,
-               "attempt_code": attempt.attempt_code, "payload": control_event_data(attempt, request, result)}]
+              {"kind": EventKind.attempt_control.value, "attempt_id": target.id, "attempt_code": target.attempt_code,
+               "payload": control_event_data(target.attempt_code, target.lms, status, request, result)}]
     dialect = dialect_of(dbsession)
     connection = dbsession.connection()
     if columns:
-        dialect.move_attempt(dbsession, attempt.id, columns, logged)
+        dialect.move_attempt(dbsession, target.id, columns, logged)
     else:
         dialect.run(connection, INSERT_EVENTS, [{**event, "created_at": now, "delivered_at": None}
                                                 for event in logged])
-    dialect.run(connection, INSERT_CONTROL, {**control, "status_after": attempt.status})
+    dialect.run(connection, INSERT_CONTROL, {**control, "status_after": status})
     mark_written(dbsession)
+    return result
 
 
-def control_event_data(attempt: Attempt, request: ControlRequest, result: ControlResult) -> dict:
-    """``attempt.control``'s data: the attempt it concerns (code and lms), the action and its
+def control_event_data(attempt_code: str, lms: str, attempt_status: str, request: ControlRequest,
+                       result: ControlResult) -> dict:
+    """``attempt.control``'s data: the attempt it concerns (code and lms slug), the action and its
     fields, and the state the spec's answer gives."""
-    lms = getattr(attempt.exam, "lms", None)
-    data = {"attempt_code": attempt.attempt_code, "lms": getattr(lms, "slug", lms),
-            "action": request.action, "status": result.status, "attempt_status": attempt.status,
-            "extra_time": result.extra_time}
+    data = {"attempt_code": attempt_code, "lms": lms, "action": request.action, "status": result.status,
+            "attempt_status": attempt_status, "extra_time": result.extra_time}
     for name in ("incident_time", "incident_severity", "reason_code", "reason_msg"):
         if getattr(request, name) is not None:
             data[name] = getattr(request, name)
