@@ -10,11 +10,12 @@ stored it first, nothing at all is written and ``write_new_review`` answers ``No
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ..models import Attempt, Event, EventKind, Review, ReviewComment, StaffUser
 from ..models.dialect import dialect_of
@@ -128,55 +129,78 @@ def _statement_by_statement(connection, new: NewReview) -> int | None:
 
 # -- PostgreSQL: one statement, one round trip -------------------------------------------------
 
-ONE_STATEMENT = sa.text("""
-WITH new_review AS (
-    INSERT INTO review (attempt_code, attempt_id, exam_id, context_id, backend, status, vendor_status,
-                        raw_payload, payload_digest, signed_at, reviewer_id, vendor_reviewed_by,
-                        video_link_encrypted, queue_priority, created_at, modified_at)
-    VALUES (:attempt_code, :attempt_id, :exam_id, :context_id, :backend, :status, :vendor_status,
-            CAST(:raw_payload AS JSONB), :payload_digest, :signed_at, :reviewer_id, :vendor_reviewed_by,
-            :video_link_encrypted, :queue_priority, :created_at, :modified_at)
-    ON CONFLICT (attempt_code) DO NOTHING
-    RETURNING id
-), new_comments AS (
-    INSERT INTO review_comment (review_id, position, start, stop, duration, comment, status)
-    SELECT new_review.id, c.position, c.start, c.stop, c.duration, c.comment, c.status
-    FROM new_review, jsonb_to_recordset(CAST(:comments AS JSONB))
-        AS c(position integer, start integer, stop integer, duration integer, comment text, status text)
-), moved_attempt AS (
-    UPDATE attempt SET status = :move_status, modified_at = :created_at,
-        started_at = COALESCE(:started_at, started_at),
-        submitted_at = COALESCE(:submitted_at, submitted_at),
-        completed_at = COALESCE(:completed_at, completed_at)
-    WHERE id = :attempt_id AND :moves AND EXISTS (SELECT 1 FROM new_review)
-), new_events AS (
-    INSERT INTO event (kind, attempt_id, attempt_code, payload, created_at, delivered_at)
-    SELECT e.item ->> 'kind', :attempt_id, :attempt_code,
-        CASE WHEN e.item ->> 'kind' = :review_received
-             THEN jsonb_build_object('review_id', new_review.id) || (e.item -> 'payload')
-             ELSE e.item -> 'payload' END,
-        :created_at, NULL
-    FROM new_review, jsonb_array_elements(CAST(:events AS JSONB)) WITH ORDINALITY AS e(item, n)
-    ORDER BY e.n
-)
-SELECT id FROM new_review
-""").bindparams(
-    *(sa.bindparam(name, type_=UTCDateTime()) for name in ("created_at", "modified_at", "signed_at",
-                                                            *MOVE_COLUMNS)),
-).columns(id=sa.Integer)
+# The review's own columns, as ``NewReview.review`` holds them.
+REVIEW_COLUMNS = tuple(f.name for f in fields(ReviewFacts) if f.name not in ("id", "reviewer", "comments"))
+COMMENT_COLUMNS = tuple(f.name for f in fields(ReviewCommentFacts))
+EVENT_COLUMNS = ("kind", "attempt_id", "attempt_code", "payload", "created_at", "delivered_at")
+
+
+@functools.cache
+def _one_statement(dialect):
+    """``WITH new_review AS (INSERT ... ON CONFLICT DO NOTHING RETURNING id), new_comments AS
+    (INSERT ... SELECT FROM jsonb_to_recordset(:comments)), moved_attempt AS (UPDATE attempt ...),
+    new_events AS (INSERT ... SELECT FROM jsonb_array_elements(:events) WITH ORDINALITY) SELECT id
+    FROM new_review``: the review's columns come from ``NewReview.review``, the comments and events
+    as JSON arrays; nothing is written when the review exists. Built once per dialect. Parameter
+    names are unlike column names: an execution's column-named parameters would be taken as
+    values of the nested INSERTs and UPDATE."""
+    new_review = (
+        dialect.insert_if_new_statement(review_t, unique=review_t.c.attempt_code)
+        .values({name: sa.bindparam(f"new_{name}", type_=review_t.c[name].type) for name in REVIEW_COLUMNS})
+        .cte("new_review")
+    )
+    comments = (
+        sa.func.jsonb_to_recordset(sa.bindparam("comments", type_=JSONB))
+        .table_valued(*(sa.column(name, comment_t.c[name].type) for name in COMMENT_COLUMNS))
+        .render_derived(name="c", with_types=True)
+    )
+    new_comments = insert(comment_t).from_select(
+        ["review_id", *COMMENT_COLUMNS],
+        sa.select(new_review.c.id, *(comments.c[name] for name in COMMENT_COLUMNS))
+        .select_from(new_review).join(comments, sa.true()),
+    ).cte("new_comments")
+    attempt_id = sa.bindparam("for_attempt_id", type_=attempt_t.c.id.type)
+    written_at = sa.bindparam("written_at", type_=UTCDateTime())
+    moved_attempt = (
+        attempt_t.update()
+        .where(attempt_t.c.id == attempt_id, sa.bindparam("moves", type_=sa.Boolean),
+               sa.exists(sa.select(new_review.c.id)))
+        .values(status=sa.bindparam("move_status", type_=attempt_t.c.status.type), modified_at=written_at,
+                **{column: sa.func.coalesce(sa.bindparam(f"move_{column}", type_=UTCDateTime()), attempt_t.c[column])
+                   for column in MOVE_COLUMNS})
+        .cte("moved_attempt")
+    )
+    events = (
+        sa.func.jsonb_array_elements(sa.bindparam("events", type_=JSONB))
+        .table_valued(sa.column("item", JSONB), with_ordinality="n")
+        .render_derived(name="e")
+    )
+    kind = events.c.item["kind"].astext
+    payload = events.c.item["payload"]
+    # review.received names the new review, whose id only this statement knows.
+    with_review_id = sa.func.jsonb_build_object("review_id", new_review.c.id).op("||")(payload)
+    new_events = insert(event_t).from_select(
+        list(EVENT_COLUMNS),
+        sa.select(kind, attempt_id, sa.bindparam("for_attempt_code", type_=event_t.c.attempt_code.type),
+                  sa.case((kind == EventKind.review_received.value, with_review_id), else_=payload),
+                  written_at, sa.null())
+        .select_from(new_review).join(events, sa.true()).order_by(events.c.n),
+    ).cte("new_events")
+    return sa.select(new_review.c.id).add_cte(new_comments, moved_attempt, new_events)
 
 
 def _in_one_statement(connection, new: NewReview) -> int | None:
+    dialect = dialect_of(connection)
     move = new.attempt_move or {}
     parameters = {
-        **new.review,
-        "raw_payload": json.dumps(new.review["raw_payload"]),
-        "comments": json.dumps(new.comments),
-        "events": json.dumps([{"kind": e["kind"], "payload": e["payload"]} for e in new.events]),
+        **{f"new_{name}": new.review[name] for name in REVIEW_COLUMNS},
+        "comments": new.comments,
+        "events": [{"kind": e["kind"], "payload": e["payload"]} for e in new.events],
+        "for_attempt_id": new.review["attempt_id"], "for_attempt_code": new.review["attempt_code"],
+        "written_at": new.review["created_at"],
         "moves": bool(move),
         "move_status": move.get("status", ""),
-        **{column: move.get(column) for column in MOVE_COLUMNS},
-        "review_received": EventKind.review_received.value,
+        **{f"move_{column}": move.get(column) for column in MOVE_COLUMNS},
     }
-    rows = dialect_of(connection).run(connection, ONE_STATEMENT, parameters)
+    rows = dialect.run(connection, _one_statement(dialect), parameters)
     return rows[0]["id"] if rows else None
