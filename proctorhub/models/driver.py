@@ -73,6 +73,8 @@ class DriverStatement:
                for bind in compiled.binds.values()):
             return None
         named = compiled.positiontup is None
+        if named and dialect.paramstyle != "pyformat":  # the only named style read here (psycopg's)
+            return None
         # By name: those the SQL names (the compiler also keeps binds it rendered under another name).
         names = ([name for name in compiled.binds if f"%({name})s" in compiled.string] if named
                  else compiled.positiontup)

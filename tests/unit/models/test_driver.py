@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from proctorhub.models import Attempt, Event, ReplayEntry, get_engine, utcnow
 from proctorhub.models.dialect import dialect_of, mark_written
@@ -197,3 +198,10 @@ def test_a_statement_run_on_the_driver_can_still_be_built_on(request_session):
     assert DriverStatement.compile(spend, connection.dialect, tuple(parameters)) is not None
     assert dialect_of(connection).count(connection, spend, parameters) == 0
     assert list(spend.returning(ledger_t.c.id).cte("guard").c.keys()) == ["id"]
+
+
+def test_a_named_paramstyle_other_than_pyformat_is_left_to_sqlalchemy():
+    # Only psycopg's %(name)s is read by name; a driver set to :name runs through SQLAlchemy.
+    assert DriverStatement.compile(TARGET_QUERY, sqlite.dialect(paramstyle="named"), ("code",)) is None
+    assert DriverStatement.compile(TARGET_QUERY, postgresql.psycopg.dialect(), ("code",)).named is True
+    assert DriverStatement.compile(TARGET_QUERY, sqlite.dialect(), ("code",)).named is False
