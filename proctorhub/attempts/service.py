@@ -20,7 +20,7 @@ from ..models import (
     utcnow,
 )
 from ..models.attempt import new_attempt_code
-from ..models.dialect import dialect_of, mark_written
+from ..models.dialect import dialect_of, insert_into, mark_written
 from ..models.retry import flush_or_retry
 from . import lifecycle
 from .facts import ATTEMPT_COLUMNS
@@ -254,13 +254,8 @@ def insert_attempt_if_new(dbsession, exam_id: int, data: AttemptRequest, *, then
     row = dialect.insert_if_new(dbsession, attempt_t, values, unique=LIVE_ATTEMPT, returning=_ATTEMPT_RETURNING)
     if row is not None and then_insert is not None:
         table, column, dependent = then_insert
-        dialect.run(connection, _insert_into(table), {column: row["id"], **dependent})
+        dialect.run(connection, insert_into(table), {column: row["id"], **dependent})
     return row
-
-
-@functools.cache
-def _insert_into(table):
-    return insert(table)
 
 
 @functools.cache

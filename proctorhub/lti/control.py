@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import events
@@ -26,12 +26,11 @@ from ..models import (
     AttemptControl,
     AttemptStatus,
     ConfigurationStatus,
-    Event,
     EventKind,
     Exam,
     ToolConfiguration,
 )
-from ..models.dialect import dialect_of, mark_written
+from ..models.dialect import dialect_of, insert_into
 from .access_tokens import configuration_for_client
 from .tables import attempt_t, config_t, exam_t, lms_t
 
@@ -213,11 +212,6 @@ def _change(attempt, request: ControlRequest, now: dt.datetime) -> Change | None
     return Change({})  # flag: the ledger row is the incident
 
 
-# Built once: an action's own rows, written through Core (models.driver) beside the attempt's move.
-INSERT_CONTROL = insert(AttemptControl.__table__)
-INSERT_EVENTS = insert(Event.__table__)
-
-
 def apply_control(dbsession, *, client_id: str, request: ControlRequest, raw: dict, now: dt.datetime,
                   on_terminate=None) -> ControlResult:
     """Apply ``request`` for the tool whose access token names ``client_id``; ``raw`` is the
@@ -285,14 +279,8 @@ def _write(dbsession, target, request: ControlRequest, change: Change | None, co
               {"kind": EventKind.attempt_control.value, "attempt_id": target.id, "attempt_code": target.attempt_code,
                "payload": control_event_data(target.attempt_code, target.lms, status, request, result)}]
     dialect = dialect_of(dbsession)
-    connection = dbsession.connection()
-    if columns:
-        dialect.move_attempt(dbsession, target.id, columns, logged)
-    else:
-        dialect.run(connection, INSERT_EVENTS, [{**event, "created_at": now, "delivered_at": None}
-                                                for event in logged])
-    dialect.run(connection, INSERT_CONTROL, {**control, "status_after": status})
-    mark_written(dbsession)
+    dialect.move_attempt(dbsession, target.id, columns, logged, at=now)
+    dialect.run(dbsession.connection(), insert_into(AttemptControl.__table__), {**control, "status_after": status})
     return result
 
 

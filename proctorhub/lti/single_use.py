@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from ..attempts import lifecycle
 from ..models import utcnow
-from ..models.dialect import Guard, dialect_of, mark_written
+from ..models.dialect import Guard, dialect_of, insert_into, mark_written
 
 
 def spend_row(dbsession, table, row_id: int, column: str, **also) -> bool:
@@ -47,7 +47,7 @@ def spend_then_move(dbsession, table, row_id: int, column: str, *, move: dict | 
             new_parameters = {f"new_{name}": value for name, value in values.items()}
         else:
             connection = dbsession.connection()
-            (inserted,) = dialect_of(connection).run(connection, _insert_returning_id(new_table), values)
+            (inserted,) = dialect_of(connection).run(connection, insert_into(new_table, ("id",)), values)
             also[spent_column] = inserted["id"]
     if planned is None:
         return spend_row(dbsession, table, row_id, column, **also)
@@ -73,11 +73,6 @@ def _spend_guard(table, column: str, others: tuple[str, ...], new_key: tuple | N
         )
         values[spent_column] = select(new_row.c.id).scalar_subquery()
     return update(table).where(table.c.id == bindparam("spend_row_id"), table.c[column].is_(None)).values(values)
-
-
-@functools.cache
-def _insert_returning_id(table):
-    return insert(table).returning(table.c.id)
 
 
 def _spend_parameters(row_id: int, also: dict) -> dict:

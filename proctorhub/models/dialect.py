@@ -14,6 +14,7 @@ ORM. Statements are built once per shape and kept, so each execution reuses one 
 from __future__ import annotations
 
 import abc
+import functools
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -181,13 +182,18 @@ class Dialect(abc.ABC):
         return prepared
 
     def move_attempt(self, dbsession, attempt_id: int, columns: dict, events: Sequence[dict], *,
-                     guard: Guard | None = None) -> bool:
+                     guard: Guard | None = None, at=None) -> bool:
         """Write an attempt's status move through Core (``attempts.lifecycle.write_move`` plans it):
-        set ``columns`` on attempt ``attempt_id`` and insert the outbox ``events``. With ``guard``,
-        all of it only if the guard's UPDATE changed a row. Whether the move was written."""
-        created_at = utcnow()
+        set ``columns`` on attempt ``attempt_id`` and insert the outbox ``events`` (each with its
+        ``kind``, ``attempt_code`` and ``payload``), created ``at`` (default: now). With ``guard``,
+        all of it only if the guard's UPDATE changed a row. Without ``columns`` (and guard) only
+        the events are written. Whether the move was written."""
+        created_at = at or utcnow()
         events = [{**event, "attempt_id": attempt_id, "created_at": created_at} for event in events]
-        if not self._move_attempt(dbsession.connection(), attempt_id, columns, events, guard):
+        connection = dbsession.connection()
+        if not columns and guard is None:
+            self.run(connection, INSERT_EVENT, events)
+        elif not self._move_attempt(connection, attempt_id, columns, events, guard):
             return False
         mark_written(dbsession)
         return True
@@ -273,8 +279,16 @@ class SQLite(Dialect):
 
 
 # Built once. The attempt's SET clause comes from the execution's parameters.
+@functools.cache
+def insert_into(table, returning: tuple[str, ...] = ()):
+    """``INSERT INTO table`` (``RETURNING`` those columns), built once per table: a hot path's
+    statement object is the key of its compiled form (``Dialect.run``)."""
+    statement = insert(table)
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
+
+
 UPDATE_ATTEMPT = update(attempt_t).where(attempt_t.c.id == bindparam("move_attempt_id"))
-INSERT_EVENT = insert(event_t)
+INSERT_EVENT = insert_into(event_t)
 
 
 def _tune_sqlite(dbapi_connection, _record):

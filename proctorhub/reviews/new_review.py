@@ -1,8 +1,9 @@
 """Writing a vendor's first review for an attempt: review, comments, events and the attempt's move.
 
 The callback's hot path. On PostgreSQL the whole write is one statement (data-modifying CTEs),
-so it costs one round trip; elsewhere (SQLite, in-process) it is four statements that
-``Dialect.run`` hands straight to the driver.
+so it costs one round trip; elsewhere (SQLite, in-process) it is four statements that go
+straight to the driver: the review, its comments, and the attempt's move with its events written
+by ``Dialect.move_attempt`` as every status move is.
 Either way the review row goes in with ``ON CONFLICT DO NOTHING``: when a racing twin has
 stored it first, nothing at all is written and ``write_new_review`` answers ``None``.
 """
@@ -18,7 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..models import Attempt, Event, EventKind, Review, ReviewComment, StaffUser
-from ..models.dialect import dialect_of
+from ..models.dialect import dialect_of, insert_into
 from ..models.meta import UTCDateTime
 
 review_t = Review.__table__
@@ -70,15 +71,15 @@ class ReviewFacts:
 class NewReview:
     review: dict  # ReviewFacts' columns (all but id, reviewer and comments)
     comments: list[dict]  # position, start, stop, duration, comment, status
-    events: list[dict]  # kind, payload; review.received gets the new review's id
+    events: list[dict]  # kind, attempt_id, attempt_code, payload; review.received gets the new review's id
     attempt_move: dict | None  # lifecycle.changed_columns(...) when the attempt moves
 
 
-def write_new_review(connection, new: NewReview) -> int | None:
+def write_new_review(dbsession, new: NewReview) -> int | None:
     """The new review's id, or ``None`` if the attempt already has a review (nothing written)."""
-    if dialect_of(connection).chains_writes:
-        return _in_one_statement(connection, new)
-    return _statement_by_statement(connection, new)
+    if dialect_of(dbsession).chains_writes:
+        return _in_one_statement(dbsession.connection(), new)
+    return _statement_by_statement(dbsession, new)
 
 
 def _with_review_id(event: dict, review_id: int) -> dict:
@@ -89,21 +90,8 @@ def _with_review_id(event: dict, review_id: int) -> dict:
 
 # -- SQLite (and any other database): prepared statements, one after another -------------------
 
-INSERT_COMMENTS = insert(comment_t)
-INSERT_EVENTS = insert(event_t)
-MOVE_ATTEMPT = (
-    attempt_t.update()
-    .where(attempt_t.c.id == sa.bindparam("attempt_id"))
-    .values(
-        status=sa.bindparam("move_status"),
-        modified_at=sa.bindparam("moved_at", type_=UTCDateTime()),
-        **{column: sa.func.coalesce(sa.bindparam(f"new_{column}", type_=UTCDateTime()), attempt_t.c[column])
-           for column in MOVE_COLUMNS},
-    )
-)
-
-
-def _statement_by_statement(connection, new: NewReview) -> int | None:
+def _statement_by_statement(dbsession, new: NewReview) -> int | None:
+    connection = dbsession.connection()
     dialect = dialect_of(connection)
     insert_review_if_new = dialect.insert_if_new_statement(review_t, unique=review_t.c.attempt_code)
     inserted = dialect.run(connection, insert_review_if_new, new.review)
@@ -111,19 +99,10 @@ def _statement_by_statement(connection, new: NewReview) -> int | None:
         return None
     review_id = inserted[0]["id"]
     if new.comments:
-        dialect.run(connection, INSERT_COMMENTS, [{**c, "review_id": review_id} for c in new.comments])
-    attempt_id, attempt_code = new.review["attempt_id"], new.review["attempt_code"]
-    if new.attempt_move:
-        move = new.attempt_move
-        dialect.run(connection, MOVE_ATTEMPT, {"attempt_id": attempt_id, "move_status": move["status"],
-                                               "moved_at": move["modified_at"],
-                                               **{f"new_{column}": move.get(column) for column in MOVE_COLUMNS}})
-    now = new.review["created_at"]
-    dialect.run(connection, INSERT_EVENTS, [
-        {**_with_review_id(e, review_id), "attempt_id": attempt_id, "attempt_code": attempt_code,
-         "created_at": now, "delivered_at": None}
-        for e in new.events
-    ])
+        dialect.run(connection, insert_into(comment_t), [{**c, "review_id": review_id} for c in new.comments])
+    # The attempt's move (if it moves) and the events, as every status move is written.
+    dialect.move_attempt(dbsession, new.review["attempt_id"], new.attempt_move or {},
+                         [_with_review_id(e, review_id) for e in new.events], at=new.review["created_at"])
     return review_id
 
 

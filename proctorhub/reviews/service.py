@@ -218,7 +218,7 @@ def store_vendor_review(dbsession, *, backend, target: AttemptFacts, normalised:
         "modified_at": now,
     }
     events = [{
-        "kind": EventKind.review_received.value,
+        "kind": EventKind.review_received.value, "attempt_id": target.id, "attempt_code": target.attempt_code,
         "payload": {"status": normalised["status"], "vendor_status": vendor_status, "backend": backend.name,
                     "outcome": "created"},
     }]
@@ -234,7 +234,7 @@ def store_vendor_review(dbsession, *, backend, target: AttemptFacts, normalised:
     # The unique attempt_code decides between racing twins inside the database: the loser's
     # insert does nothing (on PostgreSQL, after waiting for the winner to commit) and it
     # carries on as a resend of the stored review.
-    review_id = write_new_review(dbsession.connection(), NewReview(
+    review_id = write_new_review(dbsession, NewReview(
         review=review_values, comments=comments, events=events, attempt_move=move,
     ))
     if review_id is None:

@@ -236,6 +236,21 @@ def test_a_move_writes_the_attempt_and_its_event(request_session, tm, dbsession,
         ("attempt.status_changed", {"from": "created", "to": "ready_to_start", "reason": "launch"})]
 
 
+def test_events_without_a_move_are_written_alone_at_the_time_given(request_session, tm, dbsession,
+                                                                    created_attempt, dbengine):
+    at = utcnow() - dt.timedelta(seconds=5)
+    flagged = {"kind": "attempt.control", "attempt_code": created_attempt.attempt_code, "payload": {"action": "flag"}}
+    with statements_on(dbengine, request_session) as seen:
+        assert dialect_of(request_session).move_attempt(request_session, created_attempt.id, {}, [flagged],
+                                                        at=at) is True
+    assert len(seen) == 1  # the events' INSERT, no UPDATE of the attempt
+    tm.commit()
+    attempt = reread(dbsession, created_attempt)
+    assert (attempt.status, attempt.modified_at) == ("created", created_attempt.modified_at)
+    stored = dbsession.execute(select(Event).where(Event.attempt_id == attempt.id)).scalars().all()
+    assert [(e.kind, e.payload, e.created_at) for e in stored] == [("attempt.control", {"action": "flag"}, at)]
+
+
 def test_a_guarded_move_happens_when_the_guard_changes_its_row(request_session, tm, dbsession, created_attempt,
                                                                dbengine, db_kind):
     move = planned(created_attempt, "ready_to_start")
